@@ -1,0 +1,141 @@
+"""Side-by-side planning comparison of a scenario: MIRD, partition and BSA.
+
+Each model prescribes its own activity; the compartment doses at that activity follow from the
+partition model with the scenario's T/N (MIRD's own assumption is uniform uptake, reported as
+``liver_dose_Gy``); the sphere count comes from the device library for the treatment day.
+
+References
+----------
+See :mod:`dosimetry.planning` (Gulec 2006, Ho 1996, Kennedy 2007) and the EANM 2022
+guideline (Weber et al., EJNMMI 2022;49:1682) for the device-specific dose limits.
+"""
+from __future__ import annotations
+
+from dosimetry import planning
+from dosimetry.decay import dose_constant as dose_constant_value
+from sim.config import Scenario
+
+#: EANM 2022: glass, whole normal liver mean dose limit [Gy].
+GLASS_NORMAL_LIVER_LIMIT_GY = 75.0
+#: EANM 2022: resin, perfused normal liver mean dose limit (unilobar) [Gy].
+RESIN_NORMAL_LIVER_LIMIT_GY = 40.0
+
+
+def patient_warnings(scenario: Scenario) -> list[str]:
+    """Exclusion / caution criteria of the patient (El-Haddad & Strosberg 2021)."""
+    p, liv = scenario.patient, scenario.liver
+    out = []
+    if p.ecog is not None and p.ecog > 2:
+        out.append(f"ECOG performance status {p.ecog} > 2")
+    if p.bilirubin_mg_dL is not None and p.bilirubin_mg_dL > 2.0:
+        out.append(f"bilirubin {p.bilirubin_mg_dL:g} mg/dL > 2 mg/dL")
+    if liv.tumour_fraction > 0.5 and p.albumin_g_dL is not None and p.albumin_g_dL < 3.0:
+        out.append(f"tumour volume {100 * liv.tumour_fraction:.0f} % > 50 % with albumin "
+                   f"{p.albumin_g_dL:g} g/dL < 3 g/dL")
+    return out
+
+
+def _device_dose_warnings(device_key: str, material: str, normal_dose: float,
+                          scenario: Scenario) -> list[str]:
+    liv = scenario.liver
+    out = []
+    if material == "glass":
+        # EANM's limit is for the whole normal liver: dilute over it when its mass is known.
+        if liv.whole_liver_mass_kg is not None:
+            whole_normal = liv.whole_liver_mass_kg - liv.tumour_mass_kg
+            mean = normal_dose * liv.normal_mass_kg / whole_normal
+            where = "whole normal liver"
+        else:
+            mean, where = normal_dose, "perfused normal liver"
+        if mean > GLASS_NORMAL_LIVER_LIMIT_GY:
+            out.append(f"{where} dose {mean:.0f} Gy exceeds {GLASS_NORMAL_LIVER_LIMIT_GY:.0f} Gy "
+                       "(EANM 2022, glass)")
+    elif material == "resin" and normal_dose > RESIN_NORMAL_LIVER_LIMIT_GY:
+        out.append(f"perfused normal liver dose {normal_dose:.0f} Gy exceeds "
+                   f"{RESIN_NORMAL_LIVER_LIMIT_GY:.0f} Gy (EANM 2022, resin)")
+    return out
+
+
+def plan_scenario(scenario: Scenario) -> dict:
+    """Compare the planning models for a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    dict
+        ``models``: a dict per model (``mird``, ``partition``, ``bsa`` and, when the scenario
+        gives ``treatment.activity_GBq``, ``prescribed``) with ``activity_GBq``,
+        ``tumour_dose_Gy``, ``normal_dose_Gy``, ``liver_dose_Gy``, ``lung_dose_Gy``,
+        ``n_spheres``, ``activity_per_sphere_Bq``, ``spheres_per_GBq`` and ``warnings``;
+        plus ``scenario``, ``device``, ``dose_constant_Gy_kg_per_GBq`` and
+        ``patient_warnings``.
+    """
+    p, liv, tr = scenario.patient, scenario.liver, scenario.treatment
+    dev = scenario.device()
+    k = dose_constant_value(tr.dose_constant, dev.nuclide)
+    common = dict(lung_shunt_fraction=p.lung_shunt_fraction, lung_mass_kg=p.lung_mass_kg,
+                  dose_constant=k, prior_lung_dose_Gy=p.prior_lung_dose_Gy)
+    part_kw = dict(tumour_mass_kg=liv.tumour_mass_kg, normal_mass_kg=liv.normal_mass_kg,
+                   tumour_to_normal=liv.tumour_to_normal, **common)
+
+    results = {}
+    m = planning.mird(perfused_mass_kg=liv.perfused_mass_kg, target_dose_Gy=scenario.plan.mird_dose_Gy,
+                      **common)
+    results["mird"] = (m, planning.partition(activity_GBq=m.activity_GBq, **part_kw))
+    pt = planning.partition(**scenario.plan.partition_target, **part_kw)
+    results["partition"] = (pt, pt)
+    # BSA uses the tumour involvement of the whole liver and scales by the treated fraction.
+    whole = liv.whole_liver_mass_kg or liv.perfused_mass_kg
+    b = planning.bsa(height_m=p.height_m, weight_kg=p.weight_kg,
+                     tumour_fraction=liv.tumour_mass_kg / whole,
+                     perfused_fraction=liv.perfused_mass_kg / whole, **common)
+    dose_b = planning.partition(activity_GBq=b.activity_GBq, **part_kw) if b.activity_GBq > 0 else None
+    results["bsa"] = (b, dose_b)
+    if tr.activity_GBq is not None:
+        given = planning.partition(activity_GBq=tr.activity_GBq, **part_kw)
+        results["prescribed"] = (given, given)
+
+    models = {}
+    for name, (model, doses) in results.items():
+        row = {"activity_GBq": model.activity_GBq, "lung_dose_Gy": model.lung_dose_Gy,
+               "liver_dose_Gy": doses.liver_dose_Gy if doses else 0.0,
+               "tumour_dose_Gy": doses.tumour_dose_Gy if doses else 0.0,
+               "normal_dose_Gy": doses.normal_dose_Gy if doses else 0.0}
+        warnings = list(model.warnings)
+        if doses is not None and doses is not model:
+            warnings += [w for w in doses.warnings if w not in warnings]
+        if model.activity_GBq > 0:
+            rx = dev.prescribe(model.activity_GBq, tr.days_after_calibration)
+            row.update(n_spheres=rx.n_spheres, activity_per_sphere_Bq=rx.activity_per_sphere_Bq,
+                       spheres_per_GBq=rx.spheres_per_GBq, vial_GBq=rx.vial_GBq,
+                       vial_fraction=rx.vial_fraction)
+            warnings += list(rx.warnings)
+            warnings += _device_dose_warnings(dev.key, dev.spec.material, row["normal_dose_Gy"],
+                                              scenario)
+        else:
+            row.update(n_spheres=0, activity_per_sphere_Bq=float(dev.activity_per_sphere_Bq(
+                tr.days_after_calibration)), spheres_per_GBq=float(dev.spheres_per_GBq(
+                tr.days_after_calibration)), vial_GBq=None, vial_fraction=None)
+        row["warnings"] = warnings
+        if name == "bsa":
+            row["bsa_m2"] = model.extra["bsa_m2"]
+        models[name] = row
+
+    return {
+        "scenario": scenario.name,
+        "device": dev.key,
+        "device_name": dev.name,
+        "nuclide": dev.nuclide,
+        "days_after_calibration": tr.days_after_calibration,
+        "dose_constant": tr.dose_constant,
+        "dose_constant_Gy_kg_per_GBq": k,
+        "lung_shunt_fraction": p.lung_shunt_fraction,
+        "perfused_mass_kg": liv.perfused_mass_kg,
+        "tumour_mass_kg": liv.tumour_mass_kg,
+        "tumour_to_normal": liv.tumour_to_normal,
+        "patient_warnings": patient_warnings(scenario),
+        "models": models,
+    }
