@@ -62,7 +62,12 @@ def cmd_plan(args) -> int:
     from sim.config import load_scenario
     from sim.plan import plan_scenario
 
-    result = plan_scenario(load_scenario(args.config))
+    try:
+        result = plan_scenario(load_scenario(args.config))
+    except ValueError as exc:
+        if type(exc) is not ValueError:
+            raise
+        raise UserError(f"{args.config}: {exc}") from None
     if args.json:
         print_json(result)
         return 0
@@ -141,6 +146,124 @@ def cmd_devices(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------- tree
+def _load(args):
+    from sim.config import load_scenario
+
+    scenario = load_scenario(args.config)
+    if getattr(args, "seed", None) is not None:
+        if not 0 <= args.seed < 2**63:
+            raise UserError(f"--seed {args.seed}: out of range (allowed: 0 <= seed < 2^63)")
+        scenario = scenario.model_copy(update={"seed": args.seed})
+    if scenario.tree is None:
+        raise UserError(f"{args.config}: the scenario has no [tree] section")
+    return scenario
+
+
+def _default_out(scenario, suffix):
+    from pathlib import Path
+
+    return Path("results") / f"{scenario.name}.{suffix}.h5"
+
+
+def _print_tree_summary(con, s):
+    con.print(f"segments {s['segments']:,}, terminals {s['terminals']:,}, terminal depth "
+              f"min/mean/max {s['terminal_depth_min']}/{s['terminal_depth_mean']:.1f}/"
+              f"{s['terminal_depth_max']}")
+    con.print(f"radius {s['radius_um_min']:.1f}-{s['radius_um_max']:.1f} um (terminal mean "
+              f"{s['terminal_radius_um_mean']:.1f} um), perfused mass {s['perfused_mass_g']:.2f} g")
+    if "inlet_flow_mL_min" in s:
+        con.print(f"inlet flow {s['inlet_flow_mL_min']:.3g} mL/min at {s['inlet_pressure_mmHg']:.1f} "
+                  "mmHg")
+        for k, q in s["flow_mL_min_by_region"].items():
+            name = "normal liver" if k == 0 else f"tumour {k}"
+            con.print(f"  {name}: {s['mass_g_by_region'][k]:.2f} g, flow {q:.3g} mL/min, "
+                      f"perfusion {s['perfusion_mL_min_g_by_region'][k]:.3g} mL/min/g")
+    if "tumour_to_normal_ratio" in s:
+        con.print(f"tumour-to-normal perfusion ratio {s['tumour_to_normal_ratio']:.3g}")
+
+
+def cmd_tree(args) -> int:
+    from sim import pipeline
+
+    scenario = _load(args)
+    try:
+        tree, flow = pipeline.tree_and_flow(scenario)
+    except (ValueError, OSError) as exc:
+        raise UserError(f"{args.config}: tree: {exc}") from None
+    summary = pipeline.tree_report(tree, flow)
+    out = args.output or _default_out(scenario, "tree")
+    pipeline.write_stage_results(out, scenario, tree, flow)
+    summary["output"] = str(out)
+    if args.vtp:
+        from sim.tree_io import write_vtp
+
+        write_vtp(args.vtp, tree, flow)
+        summary["vtp"] = str(args.vtp)
+    if args.plot:
+        from sim.tree_plot import plot_tree
+
+        fig, _ = plot_tree(tree, flow, color_by="flow", title=f"{scenario.name}, seed {scenario.seed}")
+        fig.savefig(args.plot, dpi=130)
+        summary["plot"] = str(args.plot)
+    if args.json:
+        print_json(summary)
+        return 0
+    con = _console()
+    _print_tree_summary(con, summary)
+    con.print(f"wrote {out}" + (f", {args.vtp}" if args.vtp else "") +
+              (f", {args.plot}" if args.plot else ""))
+    return 0
+
+
+# ---------------------------------------------------------------------------------- transport
+def cmd_transport(args) -> int:
+    from sim import pipeline
+
+    scenario = _load(args)
+    try:
+        tree, flow = pipeline.tree_and_flow(scenario)
+        res = pipeline.run_transport(scenario, tree, progress=not args.quiet and sys.stderr.isatty())
+    except (ValueError, OSError) as exc:
+        raise UserError(f"{args.config}: {exc}") from None
+    out = args.output or _default_out(scenario, "transport")
+    pipeline.write_stage_results(out, scenario, tree, flow, res)
+    summary = {"scenario": scenario.name, "seed": scenario.seed, "prescription": res.prescription,
+               **res.summary, "output": str(out)}
+    if args.plot_dir:
+        from pathlib import Path
+
+        from sim.transport_plot import save_transport_figures
+
+        summary["figures"] = save_transport_figures(Path(args.plot_dir), scenario, tree, flow, res)
+    if args.json:
+        print_json(summary)
+        return 0
+    con = _console()
+    rx, c = res.prescription, res.summary["counts"]
+    con.print(f"{rx['device_name']}: {rx['activity_GBq']:.3g} GBq ({rx['activity_source']}), "
+              f"day {rx['days_after_calibration']:g}, {rx['n_spheres']:,} spheres of "
+              f"{rx['activity_per_sphere_Bq']:.4g} Bq")
+    for name in ("liver", "lung", "reflux", "undelivered"):
+        con.print(f"  {name:12s} {c[name]:>12,} spheres  {c[name + '_activity_GBq']:.4g} GBq")
+    st = res.summary["spheres_per_terminal"]
+    con.print(f"spheres per terminal: mean {st['mean']:.3g}, CV {st['cv']:.3g}, median "
+              f"{st['median']:.3g}, max {st['max']:.0f}; empty terminals "
+              f"{100 * res.summary['terminals_without_spheres_fraction']:.1f} %")
+    cl = res.summary["clusters"]
+    if cl["n"]:
+        con.print(f"clusters (spheres per occupied vessel): {cl['n']:,}, mean {cl['mean']:.3g}, "
+                  f"p90 {cl['p90']:.3g}, max {cl['max']:.0f}; lodged above terminals "
+                  f"{100 * res.summary['proximal_fraction']:.2f} %")
+    if "tumour_to_normal" in res.summary:
+        con.print(f"tumour-to-normal uptake ratio (activity per mass) "
+                  f"{res.summary['tumour_to_normal']:.3g}")
+    if res.deposition.stasis_at_sphere >= 0:
+        con.print(f"stasis after {res.deposition.stasis_at_sphere:,} spheres")
+    con.print(f"wrote {out}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -166,6 +289,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="activity for the sphere count [GBq], default one standard vial")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("tree", help="grow or load the arterial tree and solve its flow",
+                       description="Grow, build or load the scenario's arterial tree, solve the "
+                                   "Poiseuille flow, write /tree and /flow to HDF5 and print a "
+                                   "summary.")
+    p.add_argument("config", metavar="CONFIG", help="scenario TOML file with a [tree] section")
+    p.add_argument("-o", "--output", metavar="FILE.h5", help="results file "
+                   "(default results/NAME.tree.h5)")
+    p.add_argument("--vtp", metavar="FILE", help="also write VTK PolyData for ParaView")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw the tree (two projections)")
+    p.add_argument("--seed", type=int, help="override the scenario's root seed")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_tree)
+
+    p = sub.add_parser("transport", help="tree + flow + sphere transport",
+                       description="Build the tree, solve the flow and transport every sphere "
+                                   "of the prescribed activity; writes /tree, /flow and "
+                                   "/deposition and prints the accounting.")
+    p.add_argument("config", metavar="CONFIG", help="scenario TOML file with a [tree] section")
+    p.add_argument("-o", "--output", metavar="FILE.h5",
+                   help="results file (default results/NAME.transport.h5)")
+    p.add_argument("--plot-dir", metavar="DIR", help="write the figures (PNG) into DIR")
+    p.add_argument("--seed", type=int, help="override the scenario's root seed")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_transport)
     return parser
 
 

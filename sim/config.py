@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dosimetry.decay import DOSE_CONSTANT_CONVENTIONS
+from sim.config_sim import FlowSpec, TransportSpec, TreeSpec
 from sim.devices import DeviceSpec, KeyValueError as _KeyError, device_library
 
 DOSE_CONSTANT_NAMES = ("icrp107", "icrp107-electrons", *DOSE_CONSTANT_CONVENTIONS)
@@ -120,15 +121,27 @@ class Plan(_Section):
 
 class Scenario(_Section):
     """A validated scenario. Sections: ``patient``, ``liver``, ``treatment``, ``plan``,
-    ``devices`` (custom devices), plus the root ``seed`` and ``name``."""
+    ``devices`` (custom devices), ``tree``, ``flow``, ``transport``, plus the root ``seed``
+    and ``name``. ``liver`` (masses for planning) is required unless a ``tree`` section gives
+    the anatomy."""
 
     name: str = "scenario"
     seed: int = Field(default=20261127, ge=0, lt=2**63)
     patient: Patient = Patient()
-    liver: Liver
+    liver: Liver | None = None
     treatment: Treatment = Treatment()
     plan: Plan = Plan()
     devices: dict[str, DeviceSpec] = {}
+    tree: TreeSpec | None = None
+    flow: FlowSpec = FlowSpec()
+    transport: TransportSpec = TransportSpec()
+
+    @model_validator(mode="after")
+    def _anatomy(self):
+        if self.liver is None and self.tree is None:
+            raise _KeyError("liver", None, "required key is missing (give [liver] masses, "
+                            "or a [tree] section)", absolute=True)
+        return self
 
     @model_validator(mode="after")
     def _device_known(self):
@@ -202,7 +215,8 @@ def _format_error(source: str, exc: ValidationError) -> str:
         inner = ctx.get("error")
         if isinstance(inner, _KeyError):
             loc = inner.key if inner.absolute else loc + inner.key
-            parts.append(f"{'.'.join(loc)} = {_fmt_value(inner.value)}: {inner}")
+            shown = "" if inner.value is None else f" = {_fmt_value(inner.value)}"
+            parts.append(f"{'.'.join(loc)}{shown}: {inner}")
             continue
         msg = err["msg"]
         if msg.startswith("Value error, "):
@@ -221,8 +235,8 @@ def _format_error(source: str, exc: ValidationError) -> str:
     return f"{source}: " + "; ".join(parts)
 
 
-def scenario_from_dict(data: dict, source: str = "<config>") -> Scenario:
-    """Validate a scenario dict.
+def scenario_from_dict(data: dict, source: str = "<config>", base_dir=None) -> Scenario:
+    """Validate a scenario dict; relative file paths are resolved against ``base_dir``.
 
     Raises
     ------
@@ -230,7 +244,7 @@ def scenario_from_dict(data: dict, source: str = "<config>") -> Scenario:
         Naming ``source``, the key path, the value and what is allowed.
     """
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
         raise ConfigError(_format_error(source, exc)) from None
 
@@ -254,12 +268,18 @@ def load_scenario(path: str | Path) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return scenario_from_dict(data, str(path))
+    return scenario_from_dict(data, str(path), base_dir=path.resolve().parent)
 
 
 def scenario_to_toml(scenario: Scenario) -> str:
     """The resolved scenario (defaults filled in) as TOML text, for provenance."""
-    return _dump_toml(scenario.model_dump(exclude_none=True))
+    from sim.config_sim import _GENERATOR_KEYS
+
+    data = scenario.model_dump(exclude_none=True)
+    if "tree" in data:  # only the keys of the chosen generator (the others are refused)
+        keep = _GENERATOR_KEYS[data["tree"]["generator"]] | {"generator"}
+        data["tree"] = {k: v for k, v in data["tree"].items() if k in keep}
+    return _dump_toml(data)
 
 
 def _toml_value(v) -> str:

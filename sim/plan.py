@@ -74,6 +74,8 @@ def plan_scenario(scenario: Scenario) -> dict:
         ``patient_warnings``.
     """
     p, liv, tr = scenario.patient, scenario.liver, scenario.treatment
+    if liv is None:
+        raise ValueError("planning needs the [liver] masses (perfused_mass_kg, tumour_mass_kg)")
     dev = scenario.device()
     k = dose_constant_value(tr.dose_constant, dev.nuclide)
     common = dict(lung_shunt_fraction=p.lung_shunt_fraction, lung_mass_kg=p.lung_mass_kg,

@@ -1,0 +1,142 @@
+"""The simulation pipeline, stage by stage (see DESIGN.md):
+
+    scenario -> tree -> flow -> transport -> (dose -> metrics -> planning) -> results
+
+Each stage is one call on plain data; the CLI commands ``tree`` and ``transport`` run the
+first stages and write their part of the results schema.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dosimetry import planning
+from dosimetry.decay import dose_constant as dose_constant_value
+from sim import _transport_kernels as _tk
+from sim.anatomy import build_flow, build_tree
+from sim.config import Scenario, scenario_to_toml
+from sim.results_io import results_writer, write_dataset
+from sim.seeding import stage_rng
+from sim.transport import Deposition, TransportParams, transport_spheres
+from sim.transport_stats import deposition_summary, spheres_per_segment
+from sim.tree import summary as tree_summary
+
+
+@dataclass
+class TransportResult:
+    """Output of the transport stage."""
+
+    deposition: Deposition
+    prescription: dict
+    summary: dict
+
+
+def tree_and_flow(scenario: Scenario):
+    """Stage 1-2: the arterial tree and its Poiseuille flow.
+
+    Raises
+    ------
+    ValueError
+        When the scenario has no ``[tree]`` section.
+    """
+    if scenario.tree is None:
+        raise ValueError("the scenario has no [tree] section")
+    tree = build_tree(scenario.tree, stage_rng(scenario.seed, "tree"))
+    return tree, build_flow(tree, scenario.flow)
+
+
+def treatment_activity_GBq(scenario: Scenario, tree) -> tuple[float, str]:
+    """Administered activity [GBq] and where it came from.
+
+    ``treatment.activity_GBq`` when given; otherwise the MIRD activity for
+    ``plan.mird_dose_Gy`` over the tree's perfused mass with the patient's LSF.
+    """
+    if scenario.treatment.activity_GBq is not None:
+        return scenario.treatment.activity_GBq, "treatment.activity_GBq"
+    dev = scenario.device()
+    mass_kg = float(tree.terminal_mass_mg.sum() * 1e-6)
+    k = dose_constant_value(scenario.treatment.dose_constant, dev.nuclide)
+    plan = planning.mird(perfused_mass_kg=mass_kg, target_dose_Gy=scenario.plan.mird_dose_Gy,
+                         lung_shunt_fraction=scenario.patient.lung_shunt_fraction, dose_constant=k)
+    return plan.activity_GBq, f"MIRD {scenario.plan.mird_dose_Gy:g} Gy over {mass_kg * 1e3:.1f} g"
+
+
+def transport_params(scenario: Scenario) -> TransportParams:
+    """Transport parameters of a scenario (global or tumour lung shunt)."""
+    t = scenario.transport
+    lsf = scenario.patient.lung_shunt_fraction if t.lung_shunt == "global" else 0.0
+    return TransportParams(straight_ratio=t.straight_ratio, embolic=t.embolic,
+                           spheres_to_occlude=t.spheres_to_occlude,
+                           embolic_fraction=t.embolic_fraction, stasis_fraction=t.stasis_fraction,
+                           after_stasis=t.after_stasis, lung_shunt_fraction=lsf,
+                           tumour_shunt_fraction=t.tumour_shunt_fraction)
+
+
+def run_transport(scenario: Scenario, tree, *, progress=False) -> TransportResult:
+    """Stage 3: sphere count from the device library, diameters, transport, statistics."""
+    dev = scenario.device()
+    activity, source = treatment_activity_GBq(scenario, tree)
+    rx = dev.prescribe(activity, scenario.treatment.days_after_calibration)
+    d = dev.sample_diameters_um(rx.n_spheres, stage_rng(scenario.seed, "diameters"))
+    dep = transport_spheres(tree, d, rx.activity_per_sphere_Bq,
+                            injection=scenario.transport.injection,
+                            params=transport_params(scenario),
+                            rng=stage_rng(scenario.seed, "transport"), progress=progress,
+                            flow_kwargs=scenario.flow.kwargs())
+    pres = rx.to_dict()
+    pres["activity_source"] = source
+    pres["device_name"] = dev.name
+    pres["nuclide"] = dev.nuclide
+    return TransportResult(dep, pres, deposition_summary(tree, dep))
+
+
+def write_tree_group(f, tree, flow) -> None:
+    """Write ``/tree`` (with ``/flow``) of the results schema."""
+    from sim.tree_io import write_flow_hdf5, write_tree_hdf5
+
+    write_tree_hdf5(f.create_group("tree"), tree)
+    write_flow_hdf5(f.create_group("flow"), flow)
+
+
+def write_deposition_group(f, tree, result: TransportResult) -> None:
+    """Write ``/deposition``: the liver spheres (segment, position, activity, diameter) and
+    the compartment counts as attributes."""
+    dep = result.deposition
+    g = f.create_group("deposition")
+    liver = dep.fate == _tk.LIVER
+    write_dataset(g, "segment", dep.segment[liver], "1")
+    write_dataset(g, "position_mm", dep.position_mm[liver], "mm")
+    write_dataset(g, "activity_Bq", dep.activity_Bq[liver], "Bq")
+    write_dataset(g, "diameter_um", dep.diameter_um[liver], "um")
+    write_dataset(g, "stacked", dep.stacked[liver], "1")
+    write_dataset(g, "spheres_per_segment", spheres_per_segment(tree, dep).astype(np.int32), "1")
+    for k, v in dep.counts().items():
+        g.attrs[k] = v
+    g.attrs["injection_segment"] = int(dep.injection_segment)
+    g.attrs["stasis_at_sphere"] = int(dep.stasis_at_sphere)
+    g.attrs["injected_flow_mL_min_start"] = float(dep.injected_flow_mL_min[0])
+    g.attrs["injected_flow_mL_min_end"] = float(dep.injected_flow_mL_min[1])
+    for k, v in result.prescription.items():
+        if v is None or isinstance(v, (list, tuple)):
+            continue
+        g.attrs[f"prescription_{k}"] = v
+    s = result.summary
+    if "tumour_to_normal" in s:
+        g.attrs["tumour_to_normal"] = s["tumour_to_normal"]
+    for k, v in s["spheres_per_terminal"].items():
+        g.attrs[f"spheres_per_terminal_{k}"] = v
+
+
+def write_stage_results(path, scenario: Scenario, tree, flow, transport: TransportResult | None = None):
+    """Write a results file with the stages computed so far (atomic)."""
+    with results_writer(path, seed=scenario.seed, config_toml=scenario_to_toml(scenario)) as f:
+        f.attrs["scenario"] = scenario.name
+        write_tree_group(f, tree, flow)
+        if transport is not None:
+            write_deposition_group(f, tree, transport)
+
+
+def tree_report(tree, flow) -> dict:
+    """Summary of the tree and flow stage (JSON-friendly)."""
+    return tree_summary(tree, flow)
