@@ -158,9 +158,13 @@ class FlowSpec(_Section):
     terminal_pressure_mmHg: float = Field(default=25.0, ge=0.0, le=200.0)
     fahraeus_lindqvist: bool = False
     hematocrit: float = Field(default=0.45, ge=0.0, lt=1.0)
+    calibrate_perfusion_mL_min_g: float | None = Field(default=None, gt=0.0, le=20.0)
 
     @model_validator(mode="after")
     def _bc(self):
+        if self.calibrate_perfusion_mL_min_g is not None and self.inlet_flow_mL_min is not None:
+            raise KeyValueError("calibrate_perfusion_mL_min_g", self.calibrate_perfusion_mL_min_g,
+                                "needs a pressure-driven inlet: remove inlet_flow_mL_min")
         if self.inlet_flow_mL_min is not None and self.inlet_pressure_mmHg is not None:
             raise KeyValueError("inlet_flow_mL_min", self.inlet_flow_mL_min,
                                 "give inlet_flow_mL_min or inlet_pressure_mmHg, not both")
@@ -171,6 +175,7 @@ class FlowSpec(_Section):
         return self
 
     def kwargs(self) -> dict:
+        # calibrate_perfusion_mL_min_g acts on the tree's radii (sim.anatomy), not on the solve
         """Keyword arguments of :class:`sim.hemodynamics.FlowState` / ``solve_flow``."""
         return dict(viscosity_mPa_s=self.viscosity_mPa_s, inlet_flow_mL_min=self.inlet_flow_mL_min,
                     inlet_pressure_mmHg=self.inlet_pressure_mmHg,

@@ -14,7 +14,7 @@ import numpy as np
 from dosimetry import planning
 from dosimetry.decay import dose_constant as dose_constant_value
 from sim import _transport_kernels as _tk
-from sim.anatomy import build_flow, build_tree
+from sim.anatomy import build_flow, build_tree, calibrate_tree
 from sim.config import Scenario, scenario_to_toml
 from sim.results_io import results_writer, write_dataset
 from sim.seeding import stage_rng
@@ -43,6 +43,7 @@ def tree_and_flow(scenario: Scenario):
     if scenario.tree is None:
         raise ValueError("the scenario has no [tree] section")
     tree = build_tree(scenario.tree, stage_rng(scenario.seed, "tree"))
+    tree = calibrate_tree(tree, scenario.flow)
     return tree, build_flow(tree, scenario.flow)
 
 
