@@ -1,0 +1,178 @@
+"""Cross-fire absorbed dose from deposited microspheres with a beta dose point kernel.
+
+Each sphere is a point source of ``A tau`` decays (complete decay, activity A at the start);
+the dose at r is the sum over spheres of decays x D(r), D the project's dose point kernel
+(:mod:`dosimetry.kernels`) scaled to the tissue density (D_rho(r) = rho^2 D_w(rho r)).
+
+* Point mode (:func:`dose_at_points`): direct summation over the spheres within the kernel's
+  range using a cell list, parallel over points; exact at any distance from a sphere (no voxel
+  smearing). Inside a sphere's own radius the dose is the kernel's value at 1 um.
+* Grid mode (:func:`dose_on_grid`): voxel-average dose on a regular grid.
+
+Notes
+-----
+Homogeneous medium of water composition at ``density_g_cm3`` (soft tissue / liver 1.04-1.06);
+the spheres' own material (glass 3.6 g/cm^3, resin 1.6) is not modelled: self-absorption in a
+25 um glass sphere is a few per cent of the lowest-energy betas only. Bremsstrahlung escapes.
+
+References
+----------
+.. [1] Graves SA, Flynn RT, Hyer DE. Dose point kernels for 2,174 radionuclides. Med Phys
+       2019;46:5284-5293.
+.. [2] Walrand S et al. J Nucl Med 2014;55:135-140 (sphere-scale dosimetry of 90Y).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+import math
+
+import numpy as np
+
+from dosimetry import _crossfire_kernels as _ck
+from dosimetry.decay import get_nuclide
+
+#: Radial step of the point-kernel lookup table [mm] (1 um).
+TABLE_STEP_MM = 1e-3
+
+
+@dataclass(frozen=True)
+class RadialTable:
+    """Point kernel tabulated for fast lookup (see :mod:`dosimetry._crossfire_kernels`).
+
+    Attributes
+    ----------
+    g : ndarray
+        r^2 D(r) on r_k = k h [mm^2 Gy per decay].
+    h_mm : float
+        Table step [mm].
+    d_near : float
+        D(h) [Gy per decay], used for r < h.
+    r_cut_mm : float
+        Range of the kernel at this density [mm]: outer radius of its last non-empty shell.
+    energy_per_decay_MeV : float
+        Absorbed energy per decay of the kernel [MeV].
+    """
+
+    nuclide: str
+    density_g_cm3: float
+    g: np.ndarray
+    h_mm: float
+    d_near: float
+    r_cut_mm: float
+    energy_per_decay_MeV: float
+
+    def dose_per_decay_Gy(self, r_mm):
+        """The tabulated kernel at distances ``r_mm`` [Gy per decay] (as the kernels use it)."""
+        r = np.asarray(r_mm, dtype=float)
+        x = r / self.h_mm
+        k = np.minimum(x.astype(np.int64), self.g.size - 2)
+        f = x - k
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = (self.g[k] * (1 - f) + self.g[k + 1] * f) / (r * r)
+        val = np.where(k == 0, self.d_near, val)
+        return np.where(r >= self.r_cut_mm, 0.0, val)
+
+
+@lru_cache(maxsize=16)
+def radial_table(nuclide: str = "Y-90", density_g_cm3: float = 1.04,
+                 h_mm: float = TABLE_STEP_MM) -> RadialTable:
+    """Point-kernel lookup table of a shipped kernel at a density (cached)."""
+    from dosimetry.kernels import load_kernel
+
+    k = load_kernel(nuclide, density_g_cm3=density_g_cm3)
+    nz = np.flatnonzero(k.energy_MeV_per_decay > 0)
+    r_cut = float(k.r_outer_mm[nz[-1]])
+    n = int(math.ceil(r_cut / h_mm)) + 2
+    r = np.arange(n) * h_mm
+    d = k.dose_per_decay_Gy(np.maximum(r, h_mm))
+    g = r * r * d
+    return RadialTable(nuclide=k.nuclide, density_g_cm3=float(density_g_cm3),
+                       g=np.ascontiguousarray(g), h_mm=h_mm, d_near=float(d[1]),
+                       r_cut_mm=r_cut, energy_per_decay_MeV=k.energy_per_decay_MeV)
+
+
+def decays_complete(activity_Bq, nuclide: str = "Y-90"):
+    """Decays of a source decaying completely: A tau, tau = T1/2 / ln 2 [s]."""
+    tau_s = get_nuclide(nuclide).half_life_h * 3600.0 / math.log(2.0)
+    return np.asarray(activity_Bq, dtype=np.float64) * tau_s
+
+
+def dose_rate_fraction_per_h(time_h, nuclide: str = "Y-90"):
+    """Dose rate over total dose at time t for a permanent implant: lambda exp(-lambda t) [1/h].
+
+    Multiply a complete-decay dose [Gy] by it for the dose rate [Gy/h] at ``time_h``.
+    """
+    lam = math.log(2.0) / get_nuclide(nuclide).half_life_h
+    return lam * np.exp(-lam * np.asarray(time_h, dtype=float))
+
+
+def _as_xyz(a, name):
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] != 3:
+        raise ValueError(f"{name} must have shape (N, 3) [mm], got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite")
+    return a
+
+
+def _sources(sphere_xyz_mm, sphere_activity_Bq, nuclide):
+    xyz = _as_xyz(sphere_xyz_mm, "sphere_xyz_mm")
+    act = np.broadcast_to(np.asarray(sphere_activity_Bq, dtype=np.float64), (xyz.shape[0],))
+    if np.any(~np.isfinite(act)) or np.any(act < 0):
+        raise ValueError("sphere_activity_Bq must be finite and >= 0 [Bq]")
+    return xyz, np.ascontiguousarray(decays_complete(act, nuclide))
+
+
+def dose_at_points(points_mm, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90",
+                   density_g_cm3=1.04, return_pairs=False):
+    """Absorbed dose at points from spheres, for complete decay [Gy].
+
+    Parameters
+    ----------
+    points_mm : (P, 3) array [mm]
+        Where to compute the dose (cells, lobule centres, a line profile...).
+    sphere_xyz_mm : (N, 3) array [mm]
+        Sphere positions.
+    sphere_activity_Bq : float or (N,) array [Bq]
+        Activity of each sphere at the start of the decay.
+    nuclide : str
+        ``"Y-90"`` or ``"Ho-166"`` (a shipped kernel).
+    density_g_cm3 : float
+        Tissue density [g/cm^3]; the water kernel is scaled to it.
+    return_pairs : bool
+        Also return the number of sphere-point pairs examined (for benchmarks).
+
+    Returns
+    -------
+    dose_Gy : (P,) ndarray [Gy]
+    """
+    pts = _as_xyz(points_mm, "points_mm")
+    xyz, decays = _sources(sphere_xyz_mm, sphere_activity_Bq, nuclide)
+    tab = radial_table(str(nuclide), float(density_g_cm3))
+    out = np.zeros(pts.shape[0])
+    pairs = 0
+    if xyz.shape[0] and pts.shape[0]:
+        cell = tab.r_cut_mm / 2.0
+        lo = xyz.min(axis=0)
+        dims = np.maximum(np.ceil((xyz.max(axis=0) - lo) / cell).astype(np.int64), 1)
+        if np.prod(dims) > 4 * xyz.shape[0] + 64:  # sparse sources: coarser cells
+            cell *= (np.prod(dims) / (4 * xyz.shape[0] + 64)) ** (1 / 3)
+            dims = np.maximum(np.ceil((xyz.max(axis=0) - lo) / cell).astype(np.int64), 1)
+        order, start = _ck.build_cells(xyz, lo, cell, dims)
+        pairs = _ck.dose_at_points(pts, np.ascontiguousarray(xyz[order]),
+                                   np.ascontiguousarray(decays[order]), start, lo, cell, dims,
+                                   tab.g, 1.0 / tab.h_mm, tab.d_near, tab.r_cut_mm, out)
+    return (out, int(pairs)) if return_pairs else out
+
+
+def dose_at_points_direct(points_mm, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90",
+                          density_g_cm3=1.04):
+    """Same as :func:`dose_at_points` by a plain O(P N) double loop (reference for tests)."""
+    pts = _as_xyz(points_mm, "points_mm")
+    xyz, decays = _sources(sphere_xyz_mm, sphere_activity_Bq, nuclide)
+    tab = radial_table(str(nuclide), float(density_g_cm3))
+    out = np.zeros(pts.shape[0])
+    _ck.dose_at_points_direct(pts, xyz, decays, tab.g, 1.0 / tab.h_mm, tab.d_near, tab.r_cut_mm,
+                              out)
+    return out

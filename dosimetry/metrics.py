@@ -1,0 +1,84 @@
+"""Dose-volume metrics of a simulated dose distribution (arrays in, numbers out).
+
+Dx is the minimum dose received by the hottest x % of the volume; V(x Gy) the volume fraction
+receiving at least x Gy. Samples may be weighted by their volume or mass (voxels of a region,
+lobules of unequal mass).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from dosimetry.radiobiology import _weights
+
+D_LEVELS = (98, 90, 70, 50, 10, 2)
+V_LEVELS_GY = (20, 40, 70, 100, 120, 150, 205)
+BELOW_GY = (40, 70)
+
+
+def weighted_quantile(values, q, weights=None):
+    """Quantile(s) ``q`` in [0, 1] of weighted samples (inverse of the weighted CDF)."""
+    d, w = _weights(values, weights)
+    order = np.argsort(d, kind="stable")
+    cw = np.cumsum(w[order])
+    idx = np.searchsorted(cw, np.asarray(q) * cw[-1], side="left")
+    return d[order][np.clip(idx, 0, d.size - 1)]
+
+
+def d_percent(dose_Gy, percent: float, weights=None) -> float:
+    """Dx: the largest dose D with V(D) >= x % (the minimum dose of the hottest x %) [Gy]."""
+    d, w = _weights(dose_Gy, weights)
+    order = np.argsort(-d, kind="stable")
+    cw = np.cumsum(w[order])
+    k = int(np.searchsorted(cw, percent / 100.0 * (1.0 - 1e-12), side="left"))
+    return float(d[order][min(k, d.size - 1)])
+
+
+def dose_statistics(dose_Gy, weights=None, *, d_levels=D_LEVELS, v_levels_Gy=V_LEVELS_GY,
+                    below_Gy=BELOW_GY) -> dict:
+    """Mean, SD, CV, Dx, V(x Gy) and the fraction below thresholds of dose samples.
+
+    Parameters
+    ----------
+    dose_Gy : array [Gy]
+    weights : array, optional
+        Volume or mass of each sample (default: equal).
+
+    Returns
+    -------
+    dict
+        ``mean_Gy``, ``sd_Gy``, ``cv``, ``min_Gy``, ``max_Gy``, ``D{x}_Gy``, ``V{x}Gy``
+        (fraction), ``below_{x}Gy`` (fraction), ``n``.
+    """
+    d, w = _weights(dose_Gy, weights)
+    if d.size == 0:
+        return {"n": 0}
+    mean = float(np.sum(w * d))
+    sd = float(np.sqrt(np.sum(w * (d - mean) ** 2)))
+    out = {"n": int(d.size), "mean_Gy": mean, "sd_Gy": sd,
+           "cv": sd / mean if mean > 0 else float("nan"),
+           "min_Gy": float(d.min()), "max_Gy": float(d.max())}
+    for x in d_levels:
+        out[f"D{x}_Gy"] = d_percent(d, x, w)
+    for x in v_levels_Gy:
+        out[f"V{x}Gy"] = float(np.sum(w[d >= x]))
+    for x in below_Gy:
+        out[f"below_{x}Gy"] = float(np.sum(w[d < x]))
+    return out
+
+
+def cumulative_dvh(dose_Gy, weights=None, *, bins=400, max_dose_Gy=None):
+    """Cumulative DVH: the volume fraction receiving at least each dose.
+
+    Returns
+    -------
+    dose_axis_Gy : (bins + 1,) ndarray
+    volume_fraction : (bins + 1,) ndarray, 1 at 0 Gy, non-increasing
+    """
+    d, w = _weights(dose_Gy, weights)
+    top = float(max_dose_Gy if max_dose_Gy is not None else (d.max() if d.size else 1.0))
+    axis = np.linspace(0.0, top, bins + 1)
+    order = np.argsort(d)
+    ds, ws = d[order], w[order]
+    tail = np.concatenate((np.cumsum(ws[::-1])[::-1], [0.0]))  # weight of samples >= ds[i]
+    idx = np.searchsorted(ds, axis, side="left")
+    return axis, tail[idx]

@@ -1,0 +1,49 @@
+"""Lobule-level (ball-average) dose: exact limits of the ball kernel."""
+import math
+
+import numpy as np
+import pytest
+
+from dosimetry.crossfire import decays_complete, radial_table
+from dosimetry.kernels import load_kernel
+from dosimetry.lobule import LOBULE_BALL_RADIUS_MM, LOBULE_VOLUME_MM3, dose_in_balls
+
+MEV_J = 1.602176634e-13
+
+
+def test_lobule_volume():
+    # classic lobule: hexagonal prism, apothem 0.6 mm, height 1.5 mm (Gulec 2010): ~1.9 mm^3
+    assert LOBULE_VOLUME_MM3 == pytest.approx(1.87, abs=0.01)
+    assert 4 / 3 * math.pi * LOBULE_BALL_RADIUS_MM**3 == pytest.approx(LOBULE_VOLUME_MM3)
+
+
+@pytest.mark.parametrize("R", [0.5, 2.0])
+def test_source_at_the_centre_gives_energy_within_R(R):
+    k = load_kernel("Y-90", density_g_cm3=1.04)
+    d = dose_in_balls([[0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0]], 1e3, radius_mm=R)
+    mass_kg = 1.04e-6 * 4 / 3 * math.pi * R**3
+    expected = decays_complete(1e3) * k.energy_within_MeV(R) * MEV_J / mass_kg
+    assert d[0] == pytest.approx(expected, rel=2e-3)
+
+
+def test_far_source_matches_the_point_kernel():
+    # far from the ball the kernel is nearly linear across it: ball mean ~ point value
+    tab = radial_table("Y-90", 1.04)
+    s = 4.0
+    d = dose_in_balls([[0.0, 0.0, 0.0]], [[s, 0.0, 0.0]], 1e3, radius_mm=0.2)
+    assert d[0] == pytest.approx(decays_complete(1e3) * tab.dose_per_decay_Gy(s), rel=5e-3)
+
+
+def test_energy_closure_over_a_lattice_of_balls():
+    """Balls tiling the whole range of one source (a fine cubic lattice of centres, each ball
+    of the lattice cell's volume) collect all absorbed energy: sum(dose x ball mass) = energy."""
+    a = 0.5
+    R = (3 * a**3 / (4 * math.pi)) ** (1 / 3)
+    ax = np.arange(-13.0, 13.0 + 1e-9, a)
+    c = np.stack(np.meshgrid(ax, ax, ax, indexing="ij"), -1).reshape(-1, 3)
+    src = np.array([[0.123, -0.2, 0.07]])
+    d = dose_in_balls(c, src, 1.0, radius_mm=R)
+    k = load_kernel("Y-90", density_g_cm3=1.04)
+    mass = 1.04e-6 * a**3  # ball mass = cell mass
+    total = np.sum(d) * mass
+    assert total == pytest.approx(decays_complete(1.0) * k.energy_per_decay_MeV * MEV_J, rel=5e-3)
