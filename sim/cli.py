@@ -264,6 +264,131 @@ def cmd_transport(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------- kernel
+def cmd_kernel(args) -> int:
+    from dosimetry.kernels import kernel_summary_for_cli, load_kernel
+
+    if not (0.1 <= args.density <= 25.0):
+        raise UserError(f"--density {args.density:g}: out of range (allowed: 0.1 <= g/cm3 <= 25)")
+    if args.voxel_mm is not None and not (0.001 <= args.voxel_mm <= 50.0):
+        raise UserError(f"--voxel-mm {args.voxel_mm:g}: out of range (allowed: 0.001 <= mm <= 50)")
+    try:
+        out = kernel_summary_for_cli(args.nuclide, voxel_mm=args.voxel_mm,
+                                     density_g_cm3=args.density)
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(f"--nuclide {args.nuclide}: {exc}") from None
+    if args.plot:
+        from dosimetry.kernel_plot import plot_kernel
+
+        fig, _ = plot_kernel(load_kernel(args.nuclide, density_g_cm3=args.density))
+        fig.savefig(args.plot, dpi=130)
+        out["plot"] = str(args.plot)
+    if args.json:
+        print_json(out)
+        return 0
+    con = _console()
+    con.print(f"{out['nuclide']} dose point kernel at {out['density_g_cm3']:g} g/cm3: "
+              f"{out['energy_per_decay_MeV']:.4f} MeV absorbed per decay, bremsstrahlung "
+              f"{100 * out['bremsstrahlung_fraction']:.2f} % of the emitted energy")
+    fr = out["fraction_within_mm"]
+    con.print("energy within " + ", ".join(f"{r} mm: {100 * v:.1f} %" for r, v in fr.items()) +
+              f"; X90 = {out['x90_mm']:.2f} mm")
+    if "s_values_mGy_per_MBq_s" in out:
+        from rich.table import Table
+
+        t = Table(title=f"voxel S values, {out['voxel_mm']} mm voxels [mGy/(MBq s)]")
+        for c in ("i", "j", "k", "S"):
+            t.add_column(c, justify="right")
+        for i, j, k, v in out["s_values_mGy_per_MBq_s"]:
+            t.add_row(str(i), str(j), str(k), f"{v:.4e}")
+        con.print(t)
+    if args.plot:
+        con.print(f"wrote {args.plot}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------- dose
+def _read_points(path):
+    import numpy as np
+
+    try:
+        pts = np.loadtxt(path, delimiter=",", ndmin=2, comments="#")
+    except (OSError, ValueError) as exc:
+        raise UserError(f"--points {path}: cannot be read as x,y,z rows in mm ({exc})") from None
+    if pts.shape[1] != 3:
+        raise UserError(f"--points {path}: needs 3 columns x,y,z [mm], found {pts.shape[1]}")
+    return pts
+
+
+def cmd_dose(args) -> int:
+    from pathlib import Path
+
+    from sim import pipeline
+    from sim.results_io import ResultsError
+
+    if args.grid_um is not None and not (25 <= args.grid_um <= 2000):
+        raise UserError(f"--grid-um {args.grid_um:g}: out of range (allowed: 25 <= um <= 2000)")
+    points = _read_points(args.points) if args.points else None
+    try:
+        scenario, tree, xyz, act, dep = pipeline.load_stage_results(args.results)
+    except ResultsError as exc:
+        raise UserError(str(exc)) from None
+    res = pipeline.run_dose(scenario, tree, xyz, act,
+                            injected_activity_GBq=dep.get("injected_activity_GBq"),
+                            grid_um=args.grid_um, points_mm=points)
+    pipeline.add_dose_to_results(args.results, res)
+    summary = {"results": str(args.results), "grid_shape": res.extra["grid_shape"],
+               "spacing_mm": float(res.spacing_mm[0]), "metrics": res.metrics,
+               "planning": res.planning}
+    if args.plot_dir:
+        from sim.dose_plot import save_dose_figures
+
+        label = (f"{scenario.device().name}, {dep.get('injected_activity_GBq', 0):.3g} GBq, "
+                 f"seed {scenario.seed}")
+        summary["figures"] = save_dose_figures(Path(args.plot_dir), scenario.name, label, res, xyz)
+    if args.json:
+        print_json(summary)
+        return 0
+    _print_dose_table(_console(), res)
+    print(f"added /dose, /metrics and /planning to {args.results}")
+    return 0
+
+
+def _print_dose_table(con, res):
+    from rich.table import Table
+
+    m, p = res.metrics, res.planning
+    t = Table(title=f"Cross-fire dose on a {res.spacing_mm[0] * 1e3:.0f} um grid vs planning models")
+    for col in ("", "mean [Gy]", "CV", "D90 [Gy]", "D50 [Gy]", "D10 [Gy]", "<40 Gy", "<70 Gy",
+                "MIRD [Gy]", "partition [Gy]"):
+        t.add_column(col, justify="right" if col else "left")
+    rows = [("normal liver", "normal", p.get("partition_normal_dose_Gy")),
+            ("tumour", "tumour", p.get("partition_tumour_dose_Gy")),
+            ("perfused", "perfused", None),
+            ("normal lobules", "lobules_normal", p.get("partition_normal_dose_Gy")),
+            ("tumour lobules", "lobules_tumour", p.get("partition_tumour_dose_Gy"))]
+    for label, key, part in rows:
+        if key not in m:
+            continue
+        s = m[key]
+        t.add_row(label, f"{s['mean_Gy']:.1f}", f"{s['cv']:.2f}", f"{s['D90_Gy']:.1f}",
+                  f"{s['D50_Gy']:.1f}", f"{s['D10_Gy']:.1f}", f"{100 * s['below_40Gy']:.1f} %",
+                  f"{100 * s['below_70Gy']:.1f} %", f"{p['mird_liver_dose_Gy']:.1f}",
+                  "-" if part is None else f"{part:.1f}")
+    con.print(t)
+    tn = p.get("tumour_to_normal_measured")
+    con.print(f"T:N measured from the spheres {tn:.3g}" if tn else "no tumour")
+    for c, e in p["explanation_by_region"].items():
+        name = "normal liver" if c == "0" else f"tumour {c}"
+        con.print(f"{name}: simulated {e['simulated_mean_Gy']:.2f} Gy = partition "
+                  f"{e['partition_Gy']:.2f} Gy + K/brems {e['bremsstrahlung_and_K_convention_Gy']:+.2f}"
+                  f" + escape {e['escape_Gy']:+.2f} + crossing out {e['crossing_out_Gy']:+.2f} "
+                  f"+ crossing in {e['crossing_in_Gy']:+.2f} (residual {e['residual_Gy']:+.1e})")
+    if "NTCP_LKB" in m.get("normal", {}):
+        con.print(f"normal liver: mean BED {m['normal']['mean_BED_Gy']:.1f} Gy, LKB NTCP "
+                  f"{m['normal']['NTCP_LKB']:.3f}")
+
+
 # ---------------------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -315,6 +440,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_transport)
+
+    p = sub.add_parser("kernel", help="beta dose point kernel summary and voxel S values",
+                       description="Summary of the project's dose point kernel (energy per "
+                                   "decay, fraction within 1, 2, 5, 11 mm, X90) and, with "
+                                   "--voxel-mm, voxel S values for offsets up to (5, 5, 5).")
+    p.add_argument("--nuclide", default="Y-90", help="Y-90 (default) or Ho-166")
+    p.add_argument("--voxel-mm", type=float, help="cubic voxel size [mm] for S values")
+    p.add_argument("--density", type=float, default=1.04,
+                   help="medium density [g/cm3] (default 1.04, soft tissue)")
+    p.add_argument("--plot", metavar="FILE.png", help="draw r^2 D(r) with published points")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_kernel)
+
+    p = sub.add_parser("dose", help="cross-fire dose, metrics and planning comparison",
+                       description="Add /dose, /metrics and /planning to a transport results "
+                                   "file: cross-fire dose of every sphere on a grid over the "
+                                   "perfused volume, DVH metrics, lobule doses, BED/NTCP, and "
+                                   "the MIRD / partition predictions for the same case.")
+    p.add_argument("results", metavar="RESULTS.h5", help="results of `taresim transport`")
+    p.add_argument("--grid-um", type=float, help="voxel size [um] (default: [dose] grid_um, 250)")
+    p.add_argument("--points", metavar="FILE.csv", help="also the dose at these x,y,z points [mm]")
+    p.add_argument("--plot-dir", metavar="DIR", help="write the figures (PNG) into DIR")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_dose)
     return parser
 
 

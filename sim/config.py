@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dosimetry.decay import DOSE_CONSTANT_CONVENTIONS
-from sim.config_sim import FlowSpec, TransportSpec, TreeSpec
+from sim.config_sim import DoseSpec, FlowSpec, TransportSpec, TreeSpec
 from sim.devices import DeviceSpec, KeyValueError as _KeyError, device_library
 
 DOSE_CONSTANT_NAMES = ("icrp107", "icrp107-electrons", *DOSE_CONSTANT_CONVENTIONS)
@@ -135,6 +135,7 @@ class Scenario(_Section):
     tree: TreeSpec | None = None
     flow: FlowSpec = FlowSpec()
     transport: TransportSpec = TransportSpec()
+    dose: DoseSpec = DoseSpec()
 
     @model_validator(mode="after")
     def _anatomy(self):

@@ -196,3 +196,15 @@ class TransportSpec(_Section):
     lung_shunt: Literal["global", "tumour"] = "global"
     tumour_shunt_fraction: float = Field(default=0.0, ge=0.0, lt=1.0)
     max_spheres: int | None = Field(default=None, ge=1, le=10**9)
+
+
+class DoseSpec(_Section):
+    """Cross-fire dose, metrics and radiobiology (see :mod:`sim.dose_stage`)."""
+
+    grid_um: float = Field(default=250.0, ge=25.0, le=2000.0)
+    density_g_cm3: float = Field(default=1.06, gt=0.5, le=2.0)
+    alpha_beta_Gy: float = Field(default=2.5, gt=0.0, le=50.0)
+    repair_half_time_h: float = Field(default=1.5, gt=0.0, le=100.0)
+    lkb: Literal["burman1991_liver", "dawson2002_primary", "dawson2002_metastases"] = \
+        "dawson2002_primary"
+    lobule_radius_mm: float | None = Field(default=None, gt=0.05, le=5.0)

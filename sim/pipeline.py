@@ -141,3 +141,101 @@ def write_stage_results(path, scenario: Scenario, tree, flow, transport: Transpo
 def tree_report(tree, flow) -> dict:
     """Summary of the tree and flow stage (JSON-friendly)."""
     return tree_summary(tree, flow)
+
+
+# ------------------------------------------------------------------------------------- dose
+def load_stage_results(path):
+    """Read a transport results file: (scenario, tree, liver sphere xyz [mm], activity [Bq],
+    deposition attributes)."""
+    import tomllib
+
+    from sim.config import scenario_from_dict
+    from sim.results_io import ResultsError, attrs_dict, open_results
+    from sim.tree_io import read_tree_hdf5
+
+    with open_results(path) as f:
+        if "deposition" not in f or "tree" not in f:
+            raise ResultsError(f"{path}: no /tree and /deposition groups (run `taresim "
+                               "transport` first)")
+        scenario = scenario_from_dict(tomllib.loads(str(f.attrs["config_toml"])), str(path))
+        tree = read_tree_hdf5(f["tree"])
+        g = f["deposition"]
+        xyz = g["position_mm"][()].astype(np.float64)
+        act = g["activity_Bq"][()].astype(np.float64)
+        dep_attrs = attrs_dict(g)
+    return scenario, tree, xyz, act, dep_attrs
+
+
+def run_dose(scenario: Scenario, tree, xyz, act, *, injected_activity_GBq=None, grid_um=None,
+             points_mm=None):
+    """Stage 4-5: cross-fire dose, metrics and the planning comparison."""
+    from sim.dose_stage import compute_dose
+
+    d = scenario.dose
+    return compute_dose(tree, xyz, act, nuclide=scenario.device().nuclide,
+                        spacing_mm=(grid_um or d.grid_um) * 1e-3, density_g_cm3=d.density_g_cm3,
+                        injected_activity_GBq=injected_activity_GBq,
+                        dose_constant=scenario.treatment.dose_constant,
+                        lobule_radius_mm=d.lobule_radius_mm,
+                        radiobiology={"alpha_beta_Gy": d.alpha_beta_Gy,
+                                      "repair_half_time_h": d.repair_half_time_h, "lkb": d.lkb},
+                        points_mm=points_mm)
+
+
+def _write_tree_of_dicts(group, d: dict):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            _write_tree_of_dicts(group.require_group(str(k)), v)
+        elif v is None:
+            continue
+        else:
+            group.attrs[str(k)] = v
+
+
+def write_dose_groups(f, result) -> None:
+    """Write ``/dose``, ``/metrics`` and ``/planning`` (replacing earlier ones)."""
+    for name in ("dose", "metrics", "planning"):
+        if name in f:
+            del f[name]
+    g = f.create_group("dose")
+    write_dataset(g, "dose_Gy", result.dose_Gy.astype(np.float32), "Gy", compression="gzip",
+                  compression_opts=1)
+    write_dataset(g, "origin_mm", result.origin_mm, "mm")
+    write_dataset(g, "spacing_mm", result.spacing_mm, "mm")
+    write_dataset(g, "region", result.region, "1", compression="gzip", compression_opts=1)
+    write_dataset(g, "lobule_dose_Gy", result.lobule_dose_Gy, "Gy")
+    write_dataset(g, "lobule_region", result.lobule_region, "1")
+    if result.points_mm is not None:
+        write_dataset(g, "points_mm", result.points_mm, "mm")
+        write_dataset(g, "points_dose_Gy", result.points_dose_Gy, "Gy")
+    g.attrs["origin_is"] = "centre of voxel (0, 0, 0)"
+    g.attrs["lobule_radius_mm"] = result.extra["lobule_radius_mm"]
+    _write_tree_of_dicts(f.create_group("metrics"), result.metrics)
+    plan = f.create_group("planning")
+    _write_tree_of_dicts(plan, {k: v for k, v in result.planning.items()
+                                if k not in ("masses_kg", "explanation_by_region")})
+    _write_tree_of_dicts(plan.create_group("masses_kg"), result.planning["masses_kg"])
+    _write_tree_of_dicts(plan.create_group("explanation_by_region"),
+                         result.planning["explanation_by_region"])
+    _write_tree_of_dicts(f.create_group("metrics/energy_J"), result.energy)
+
+
+def add_dose_to_results(path, result) -> None:
+    """Add the dose groups to an existing results file atomically (copy, write, rename)."""
+    import os
+    import shutil
+
+    import h5py
+
+    from pathlib import Path
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(path, tmp)
+        with h5py.File(tmp, "r+") as f:
+            write_dose_groups(f, result)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
