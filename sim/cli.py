@@ -7,6 +7,8 @@ import json
 import math
 import sys
 
+from pathlib import Path
+
 from sim import __version__
 
 EXIT_USAGE = 2
@@ -184,7 +186,7 @@ def _print_tree_summary(con, s):
 
 
 def cmd_tree(args) -> int:
-    from sim import pipeline
+    from sim import pipeline, results_schema
 
     scenario = _load(args)
     try:
@@ -193,7 +195,7 @@ def cmd_tree(args) -> int:
         raise UserError(f"{args.config}: tree: {exc}") from None
     summary = pipeline.tree_report(tree, flow)
     out = args.output or _default_out(scenario, "tree")
-    pipeline.write_stage_results(out, scenario, tree, flow)
+    results_schema.write_stage_results(out, scenario, tree, flow)
     summary["output"] = str(out)
     if args.vtp:
         from sim.tree_io import write_vtp
@@ -218,7 +220,7 @@ def cmd_tree(args) -> int:
 
 # ---------------------------------------------------------------------------------- transport
 def cmd_transport(args) -> int:
-    from sim import pipeline
+    from sim import pipeline, results_schema
 
     scenario = _load(args)
     try:
@@ -227,7 +229,7 @@ def cmd_transport(args) -> int:
     except (ValueError, OSError) as exc:
         raise UserError(f"{args.config}: {exc}") from None
     out = args.output or _default_out(scenario, "transport")
-    pipeline.write_stage_results(out, scenario, tree, flow, res)
+    results_schema.write_stage_results(out, scenario, tree, flow, res)
     summary = {"scenario": scenario.name, "seed": scenario.seed, "prescription": res.prescription,
                **res.summary, "output": str(out)}
     if args.plot_dir:
@@ -323,20 +325,20 @@ def _read_points(path):
 def cmd_dose(args) -> int:
     from pathlib import Path
 
-    from sim import pipeline
+    from sim import pipeline, results_schema
     from sim.results_io import ResultsError
 
     if args.grid_um is not None and not (25 <= args.grid_um <= 2000):
         raise UserError(f"--grid-um {args.grid_um:g}: out of range (allowed: 25 <= um <= 2000)")
     points = _read_points(args.points) if args.points else None
     try:
-        scenario, tree, xyz, act, dep = pipeline.load_stage_results(args.results)
+        scenario, tree, xyz, act, dep = results_schema.load_stage_results(args.results)
     except ResultsError as exc:
         raise UserError(str(exc)) from None
     res = pipeline.run_dose(scenario, tree, xyz, act,
                             injected_activity_GBq=dep.get("injected_activity_GBq"),
                             grid_um=args.grid_um, points_mm=points)
-    pipeline.add_dose_to_results(args.results, res)
+    results_schema.add_dose_to_results(args.results, res)
     summary = {"results": str(args.results), "grid_shape": res.extra["grid_shape"],
                "spacing_mm": float(res.spacing_mm[0]), "metrics": res.metrics,
                "planning": res.planning}
@@ -389,7 +391,161 @@ def _print_dose_table(con, res):
                   f"{m['normal']['NTCP_LKB']:.3f}")
 
 
-# ---------------------------------------------------------------------------------------- main
+# ------------------------------------------------------------------------------ run/show/plot
+def _print_run_summary(con, s):
+    con.print(f"{s['scenario']} (seed {s['seed']}): {s['device']}, {s['activity_GBq']:.3g} GBq "
+              f"({s['activity_source']}), day {s['days_after_calibration']:g}, "
+              f"{s['n_spheres']:,} spheres of {s['activity_per_sphere_Bq']:.4g} Bq")
+    c = s["counts"]
+    con.print(f"perfused {s['perfused_mass_g']:.1f} g, {s['terminals']:,} terminals; spheres: "
+              f"liver {c['liver']:,}, lung {c['lung']:,}, reflux {c['reflux']:,}, undelivered "
+              f"{c['undelivered']:,}; per terminal mean {s['spheres_per_terminal_mean']:.3g}, "
+              f"CV {s['spheres_per_terminal_cv']:.3g}")
+    if s.get("tumour_to_normal_uptake"):
+        con.print(f"tumour-to-normal uptake (spheres) {s['tumour_to_normal_uptake']:.3g}")
+    from rich.table import Table
+
+    t = Table(title=f"Simulated dose ({s['grid_um']:.0f} um grid) vs planning models")
+    for col in ("", "simulated mean [Gy]", "CV", "D90 [Gy]", "<40 Gy", "<70 Gy", "MIRD [Gy]",
+                "partition [Gy]"):
+        t.add_column(col, justify="right" if col else "left")
+    for key, label, part in (("normal", "normal liver", s.get("partition_normal_dose_Gy")),
+                             ("tumour", "tumour", s.get("partition_tumour_dose_Gy")),
+                             ("lobules_normal", "normal lobules", s.get("partition_normal_dose_Gy")),
+                             ("lobules_tumour", "tumour lobules", s.get("partition_tumour_dose_Gy"))):
+        if f"{key}_mean_Gy" not in s:
+            continue
+        t.add_row(label, f"{s[key + '_mean_Gy']:.1f}", f"{s[key + '_cv']:.2f}",
+                  f"{s[key + '_D90_Gy']:.1f}", f"{100 * s[key + '_below_40Gy']:.1f} %",
+                  f"{100 * s[key + '_below_70Gy']:.1f} %", f"{s['mird_liver_dose_Gy']:.1f}",
+                  "-" if part is None else f"{part:.1f}")
+    con.print(t)
+    if s.get("normal_NTCP_LKB") is not None:
+        con.print(f"normal liver mean BED {s['normal_mean_BED_Gy']:.1f} Gy, LKB NTCP "
+                  f"{s['normal_NTCP_LKB']:.3f}")
+
+
+def cmd_run(args) -> int:
+    from sim.pipeline import run
+
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise UserError(f"--seed {args.seed}: out of range (allowed: 0 <= seed < 2^63)")
+    try:
+        res = run(args.config, output=args.output, seed=args.seed, overrides=args.set or (),
+                  progress=not args.quiet and sys.stderr.isatty(), figures=not args.no_figures)
+    except ValueError as exc:
+        if type(exc) is not ValueError:
+            raise
+        raise UserError(f"{args.config}: {exc}") from None
+    s = res.summary()
+    s["output"] = str(res.path)
+    if args.json:
+        print_json(s)
+        return 0
+    con = _console()
+    _print_run_summary(con, s)
+    con.print(f"wrote {res.path}" + ("" if args.no_figures else " and its figures"))
+    return 0
+
+
+def _open(path):
+    from sim.results import open_results
+    from sim.results_io import ResultsError
+
+    try:
+        return open_results(path)
+    except ResultsError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_show(args) -> int:
+    res = _open(args.results)
+    s = res.summary()
+    if args.json:
+        print_json(s)
+        return 0
+    con = _console()
+    con.print(f"{res.path}: taresim {res.attrs.get('taresim_version')}, schema "
+              f"{res.attrs.get('schema_version')}, created {res.attrs.get('created_utc')}, git "
+              f"{str(res.attrs.get('git_sha') or '?')[:10]}, groups {', '.join(res.groups)}")
+    if "n_spheres" in s:
+        _print_run_summary(con, s)
+    else:
+        print_json(s)
+    return 0
+
+
+def cmd_plot(args) -> int:
+    res = _open(args.results)
+    paths = res.plot(args.output_dir)
+    if args.json:
+        print_json({"figures": paths})
+    else:
+        for p in paths:
+            print(p)
+    return 0
+
+
+# -------------------------------------------------------------------------------------- sweep
+def cmd_sweep(args) -> int:
+    from sim.sweep import load_sweep, run_sweep
+    from sim.sweep_plot import plot_sweep, read_summary
+
+    if args.workers is not None and not 1 <= args.workers <= 512:
+        raise UserError(f"--workers {args.workers}: out of range (allowed: 1 <= workers <= 512)")
+    spec, _ = load_sweep(args.sweep)
+    summary = run_sweep(args.sweep, output=args.output, scheduler=args.scheduler,
+                        workers=args.workers, progress=not args.quiet and sys.stderr.isatty(),
+                        retry_failed=args.retry_failed)
+    swept = list(spec.grid) + list(spec.zip)
+    figs = plot_sweep(summary, spec.metrics, swept, title=f"sweep {spec.name}, root seed "
+                      f"{spec.root_seed}, {spec.replicates} replicate(s)")
+    rows = read_summary(summary)
+    ok = sum(r["status"] == "ok" for r in rows)
+    failed = [r for r in rows if r["status"] != "ok"]
+    out = {"summary_csv": str(summary), "points": len(rows), "ok": ok, "failed": len(failed),
+           "figures": figs, "errors": {r["point"]: r["error"] for r in failed}}
+    if args.json:
+        print_json(out)
+    else:
+        print(f"{ok} of {len(rows)} points done, {len(failed)} failed; table {summary} "
+              "(pandas.read_csv), figures in " + (str(Path(figs[0]).parent) if figs else "-"))
+        for r in failed:
+            print(f"  {r['point']}: {r['error']}")
+    return 0 if not failed else 1
+
+
+# ---------------------------------------------------------------------------- compare-devices
+def cmd_compare(args) -> int:
+    from sim.compare import compare_devices
+    from sim.devices import device_library
+
+    devices = [d.strip() for d in args.devices.split(",") if d.strip()]
+    lib = device_library()
+    for d in devices:
+        if d not in lib:
+            raise UserError(f"--devices {d}: unknown device (allowed: {', '.join(sorted(lib))})")
+    if not 1 <= args.dose_Gy <= 2000:
+        raise UserError(f"--dose-Gy {args.dose_Gy:g}: out of range (allowed: 1 <= Gy <= 2000)")
+    if args.day is not None and not -14 <= args.day <= 28:
+        raise UserError(f"--day {args.day:g}: out of range (allowed: -14 <= day <= 28)")
+    try:
+        out = compare_devices(args.config, dose_Gy=args.dose_Gy, devices=devices, day=args.day,
+                              output_dir=args.output, seed=args.seed,
+                              progress=not args.quiet and sys.stderr.isatty())
+    except ValueError as exc:
+        if type(exc) is not ValueError:
+            raise
+        raise UserError(str(exc)) from None
+    if args.json:
+        print_json(out)
+        return 0
+    print(Path(out["report"]).read_text())
+    print(f"figure: {out['figure']}\nreport: {out['report']}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taresim",
@@ -440,6 +596,62 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_transport)
+
+    p = sub.add_parser("run", help="run a scenario end to end",
+                       description="Tree -> flow -> transport -> dose -> metrics -> planning "
+                                   "comparison, written to one HDF5 file with its figures "
+                                   "(PNG) in a folder beside it; prints a short summary.")
+    p.add_argument("config", metavar="CONFIG", help="scenario TOML file")
+    p.add_argument("-o", "--output", metavar="OUT.h5", help="results file (default results/NAME.h5)")
+    p.add_argument("--seed", type=int, help="override the root seed")
+    p.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",
+                   help="override a config value, e.g. --set treatment.device=\"resin\" "
+                        "(repeatable; values are TOML)")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("show", help="print the summary of a results file")
+    p.add_argument("results", metavar="RESULTS.h5")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("plot", help="redraw every figure of a results file")
+    p.add_argument("results", metavar="RESULTS.h5")
+    p.add_argument("-o", "--output-dir", metavar="DIR", help="folder (default NAME_figures beside it)")
+    p.add_argument("--json", action="store_true", help="print the figure paths as JSON")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("sweep", help="run a parameter sweep (Dask, resumable)",
+                       description="Run the points of a sweep file on Dask (an embedded "
+                                   "LocalCluster by default): every point writes its own "
+                                   "results atomically, a rerun skips finished points, a "
+                                   "failing point is recorded and the others go on.")
+    p.add_argument("sweep", metavar="SWEEP.toml")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default results/NAME)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="use an existing Dask scheduler, e.g. tcp://10.0.0.1:8786")
+    p.add_argument("--workers", type=int, help="LocalCluster worker processes (default: cores)")
+    p.add_argument("--retry-failed", action="store_true", help="rerun points that failed")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("compare-devices", help="glass vs resin vs holmium at the same mean dose",
+                       description="Treat the same tree and perfused volume with each device "
+                                   "at the same MIRD mean dose; one figure panel and a short "
+                                   "plain-language report (Markdown).")
+    p.add_argument("config", metavar="CONFIG", nargs="?",
+                   help="scenario with a [tree] (default: the shipped teaching scenario)")
+    p.add_argument("--dose-Gy", type=float, default=120.0, help="MIRD mean dose [Gy] (120)")
+    p.add_argument("--devices", default="glass,resin,holmium", help="comma-separated devices")
+    p.add_argument("--day", type=float, help="treatment day after calibration for all devices")
+    p.add_argument("-o", "--output", metavar="DIR", help="folder (default results/compare_devices)")
+    p.add_argument("--seed", type=int, help="override the root seed")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("kernel", help="beta dose point kernel summary and voxel S values",
                        description="Summary of the project's dose point kernel (energy per "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 import tomllib
 import typing
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -46,16 +46,20 @@ class Liver(_Section):
     """Masses of the treated (perfused) volume.
 
     ``perfused_mass_kg`` includes the tumour; ``tumour_to_normal`` is the T/N ratio of activity
-    concentrations the partition model uses (a later simulation measures it instead).
+    concentrations the partition model uses (a later simulation measures it instead). With a
+    ``[tree]`` section, ``perfused_mass_kg`` may be left out: planning then takes the masses
+    and T/N from the tree.
     """
 
-    perfused_mass_kg: float = Field(gt=0.0, le=5.0)
+    perfused_mass_kg: float | None = Field(default=None, gt=0.0, le=5.0)
     tumour_mass_kg: float = Field(default=0.0, ge=0.0, le=5.0)
     tumour_to_normal: float = Field(default=1.0, gt=0.0, le=100.0)
     whole_liver_mass_kg: float | None = Field(default=None, gt=0.0, le=6.0)
 
     @model_validator(mode="after")
     def _masses(self):
+        if self.perfused_mass_kg is None:
+            return self
         if self.tumour_mass_kg >= self.perfused_mass_kg:
             raise _KeyError("tumour_mass_kg", self.tumour_mass_kg,
                             f"must be less than liver.perfused_mass_kg ({self.perfused_mass_kg})")
@@ -142,6 +146,9 @@ class Scenario(_Section):
         if self.liver is None and self.tree is None:
             raise _KeyError("liver", None, "required key is missing (give [liver] masses, "
                             "or a [tree] section)", absolute=True)
+        if self.tree is None and self.liver.perfused_mass_kg is None:
+            raise _KeyError(("liver", "perfused_mass_kg"), None, "required key is missing "
+                            "(or give a [tree] section)", absolute=True)
         return self
 
     @model_validator(mode="after")

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 from dosimetry import planning
 from dosimetry.decay import dose_constant as dose_constant_value
-from sim import _transport_kernels as _tk
 from sim.anatomy import build_flow, build_tree, calibrate_tree
-from sim.config import Scenario, scenario_to_toml
-from sim.results_io import results_writer, write_dataset
+from sim.config import Scenario
 from sim.seeding import stage_rng
 from sim.transport import Deposition, TransportParams, transport_spheres
-from sim.transport_stats import deposition_summary, spheres_per_segment
+from sim.transport_stats import deposition_summary
 from sim.tree import summary as tree_summary
 
 
@@ -92,80 +89,12 @@ def run_transport(scenario: Scenario, tree, *, progress=False) -> TransportResul
     return TransportResult(dep, pres, deposition_summary(tree, dep))
 
 
-def write_tree_group(f, tree, flow) -> None:
-    """Write ``/tree`` (with ``/flow``) of the results schema."""
-    from sim.tree_io import write_flow_hdf5, write_tree_hdf5
-
-    write_tree_hdf5(f.create_group("tree"), tree)
-    write_flow_hdf5(f.create_group("flow"), flow)
-
-
-def write_deposition_group(f, tree, result: TransportResult) -> None:
-    """Write ``/deposition``: the liver spheres (segment, position, activity, diameter) and
-    the compartment counts as attributes."""
-    dep = result.deposition
-    g = f.create_group("deposition")
-    liver = dep.fate == _tk.LIVER
-    write_dataset(g, "segment", dep.segment[liver], "1")
-    write_dataset(g, "position_mm", dep.position_mm[liver], "mm")
-    write_dataset(g, "activity_Bq", dep.activity_Bq[liver], "Bq")
-    write_dataset(g, "diameter_um", dep.diameter_um[liver], "um")
-    write_dataset(g, "stacked", dep.stacked[liver], "1")
-    write_dataset(g, "spheres_per_segment", spheres_per_segment(tree, dep).astype(np.int32), "1")
-    for k, v in dep.counts().items():
-        g.attrs[k] = v
-    g.attrs["injection_segment"] = int(dep.injection_segment)
-    g.attrs["stasis_at_sphere"] = int(dep.stasis_at_sphere)
-    g.attrs["injected_flow_mL_min_start"] = float(dep.injected_flow_mL_min[0])
-    g.attrs["injected_flow_mL_min_end"] = float(dep.injected_flow_mL_min[1])
-    for k, v in result.prescription.items():
-        if v is None or isinstance(v, (list, tuple)):
-            continue
-        g.attrs[f"prescription_{k}"] = v
-    s = result.summary
-    if "tumour_to_normal" in s:
-        g.attrs["tumour_to_normal"] = s["tumour_to_normal"]
-    for k, v in s["spheres_per_terminal"].items():
-        g.attrs[f"spheres_per_terminal_{k}"] = v
-
-
-def write_stage_results(path, scenario: Scenario, tree, flow, transport: TransportResult | None = None):
-    """Write a results file with the stages computed so far (atomic)."""
-    with results_writer(path, seed=scenario.seed, config_toml=scenario_to_toml(scenario)) as f:
-        f.attrs["scenario"] = scenario.name
-        write_tree_group(f, tree, flow)
-        if transport is not None:
-            write_deposition_group(f, tree, transport)
-
-
 def tree_report(tree, flow) -> dict:
     """Summary of the tree and flow stage (JSON-friendly)."""
     return tree_summary(tree, flow)
 
 
 # ------------------------------------------------------------------------------------- dose
-def load_stage_results(path):
-    """Read a transport results file: (scenario, tree, liver sphere xyz [mm], activity [Bq],
-    deposition attributes)."""
-    import tomllib
-
-    from sim.config import scenario_from_dict
-    from sim.results_io import ResultsError, attrs_dict, open_results
-    from sim.tree_io import read_tree_hdf5
-
-    with open_results(path) as f:
-        if "deposition" not in f or "tree" not in f:
-            raise ResultsError(f"{path}: no /tree and /deposition groups (run `taresim "
-                               "transport` first)")
-        scenario = scenario_from_dict(tomllib.loads(str(f.attrs["config_toml"])), str(path))
-        tree = read_tree_hdf5(f["tree"])
-        g = f["deposition"]
-        xyz = g["position_mm"][()].astype(np.float64)
-        act = g["activity_Bq"][()].astype(np.float64)
-        dep_attrs = attrs_dict(g)
-    return scenario, tree, xyz, act, dep_attrs
-
-
 def run_dose(scenario: Scenario, tree, xyz, act, *, injected_activity_GBq=None, grid_um=None,
              points_mm=None):
     """Stage 4-5: cross-fire dose, metrics and the planning comparison."""
@@ -182,60 +111,184 @@ def run_dose(scenario: Scenario, tree, xyz, act, *, injected_activity_GBq=None, 
                         points_mm=points_mm)
 
 
-def _write_tree_of_dicts(group, d: dict):
-    for k, v in d.items():
-        if isinstance(v, dict):
-            _write_tree_of_dicts(group.require_group(str(k)), v)
-        elif v is None:
-            continue
-        else:
-            group.attrs[str(k)] = v
 
 
-def write_dose_groups(f, result) -> None:
-    """Write ``/dose``, ``/metrics`` and ``/planning`` (replacing earlier ones)."""
-    for name in ("dose", "metrics", "planning"):
-        if name in f:
-            del f[name]
-    g = f.create_group("dose")
-    write_dataset(g, "dose_Gy", result.dose_Gy.astype(np.float32), "Gy", compression="gzip",
-                  compression_opts=1)
-    write_dataset(g, "origin_mm", result.origin_mm, "mm")
-    write_dataset(g, "spacing_mm", result.spacing_mm, "mm")
-    write_dataset(g, "region", result.region, "1", compression="gzip", compression_opts=1)
-    write_dataset(g, "lobule_dose_Gy", result.lobule_dose_Gy, "Gy")
-    write_dataset(g, "lobule_region", result.lobule_region, "1")
-    if result.points_mm is not None:
-        write_dataset(g, "points_mm", result.points_mm, "mm")
-        write_dataset(g, "points_dose_Gy", result.points_dose_Gy, "Gy")
-    g.attrs["origin_is"] = "centre of voxel (0, 0, 0)"
-    g.attrs["lobule_radius_mm"] = result.extra["lobule_radius_mm"]
-    _write_tree_of_dicts(f.create_group("metrics"), result.metrics)
-    plan = f.create_group("planning")
-    _write_tree_of_dicts(plan, {k: v for k, v in result.planning.items()
-                                if k not in ("masses_kg", "explanation_by_region")})
-    _write_tree_of_dicts(plan.create_group("masses_kg"), result.planning["masses_kg"])
-    _write_tree_of_dicts(plan.create_group("explanation_by_region"),
-                         result.planning["explanation_by_region"])
-    _write_tree_of_dicts(f.create_group("metrics/energy_J"), result.energy)
+# -------------------------------------------------------------------------------- whole run
+def apply_overrides(data: dict, overrides=(), source="--set") -> dict:
+    """Apply ``key.path=value`` overrides to a raw scenario dict (values parsed as TOML,
+    bare words as strings)."""
+    import copy
+    import tomllib
+
+    from sim.config import ConfigError
+
+    data = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"{source} {item!r}: expected key.path=value")
+        key, raw = item.split("=", 1)
+        key = key.strip()
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            if isinstance(node, list):
+                try:
+                    node = node[int(part)]
+                    continue
+                except (ValueError, IndexError):
+                    raise ConfigError(f"{source} {key}: {part!r} is not an index of a list") from None
+            node = node.setdefault(part, {})
+            if not isinstance(node, (dict, list)):
+                raise ConfigError(f"{source} {key}: {part!r} is not a table")
+        node[parts[-1]] = value
+    return data
 
 
-def add_dose_to_results(path, result) -> None:
-    """Add the dose groups to an existing results file atomically (copy, write, rename)."""
-    import os
-    import shutil
-
-    import h5py
-
+def resolve_scenario(config, *, seed=None, overrides=()) -> Scenario:
+    """A scenario from a path, a raw dict or a Scenario, with a seed and ``--set`` overrides."""
+    import tomllib
     from pathlib import Path
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        shutil.copyfile(path, tmp)
-        with h5py.File(tmp, "r+") as f:
-            write_dose_groups(f, result)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from sim.config import ConfigError, scenario_from_dict
+
+    if isinstance(config, Scenario):
+        if not overrides and seed is None:
+            return config
+        data, source, base = config.model_dump(exclude_none=True), "<scenario>", None
+    elif isinstance(config, dict):
+        data, source, base = config, "<config>", None
+    else:
+        path = Path(config)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        source, base = str(path), path.resolve().parent
+    data = apply_overrides(data, overrides)
+    if seed is not None:
+        data["seed"] = seed
+    return scenario_from_dict(data, source, base_dir=base)
+
+
+def run_summary(scenario: Scenario, tree_info: dict, transport: TransportResult, dose) -> dict:
+    """The short summary a run prints and stores (JSON-friendly)."""
+    rx, c = transport.prescription, transport.summary["counts"]
+    m, p = dose.metrics, dose.planning
+    out = {
+        "scenario": scenario.name, "seed": scenario.seed, "device": rx["device_name"],
+        "nuclide": rx["nuclide"], "activity_GBq": rx["activity_GBq"],
+        "activity_source": rx["activity_source"],
+        "days_after_calibration": rx["days_after_calibration"], "n_spheres": rx["n_spheres"],
+        "activity_per_sphere_Bq": rx["activity_per_sphere_Bq"],
+        "perfused_mass_g": tree_info["perfused_mass_g"], "terminals": tree_info["terminals"],
+        "counts": c,
+        "spheres_per_terminal_mean": transport.summary["spheres_per_terminal"]["mean"],
+        "spheres_per_terminal_cv": transport.summary["spheres_per_terminal"]["cv"],
+        "tumour_to_normal_uptake": p.get("tumour_to_normal_measured"),
+        "mird_liver_dose_Gy": p["mird_liver_dose_Gy"],
+        "partition_normal_dose_Gy": p.get("partition_normal_dose_Gy"),
+        "partition_tumour_dose_Gy": p.get("partition_tumour_dose_Gy"),
+        "grid_um": float(dose.spacing_mm[0] * 1e3),
+    }
+    for name in ("normal", "tumour", "perfused", "lobules_normal", "lobules_tumour"):
+        if name in m:
+            s = m[name]
+            out[f"{name}_mean_Gy"] = s["mean_Gy"]
+            out[f"{name}_cv"] = s["cv"]
+            out[f"{name}_D90_Gy"] = s["D90_Gy"]
+            out[f"{name}_below_40Gy"] = s["below_40Gy"]
+            out[f"{name}_below_70Gy"] = s["below_70Gy"]
+    if "normal" in m:
+        out["normal_mean_BED_Gy"] = m["normal"]["mean_BED_Gy"]
+        out["normal_NTCP_LKB"] = m["normal"].get("NTCP_LKB")
+    return out
+
+
+def run(config, *, output=None, seed=None, overrides=(), progress=False, figures=True):
+    """Run a scenario end to end: tree -> flow -> transport -> dose -> metrics -> planning.
+
+    Parameters
+    ----------
+    config : str, Path, dict or Scenario
+        The scenario (TOML path, raw dict or validated scenario).
+    output : str or Path, optional
+        Results file (default ``results/NAME.h5``); figures go to ``NAME_figures`` beside it.
+    seed : int, optional
+        Root seed (overrides the scenario's).
+    overrides : sequence of str
+        ``key.path=value`` settings applied before validation.
+    progress : bool
+        Show a progress bar per stage.
+    figures : bool
+        Draw the figures.
+
+    Returns
+    -------
+    sim.results.Results
+    """
+    from pathlib import Path
+
+    from sim.figures import draw_all
+    from sim.results import open_results
+    from sim.results_schema import write_stage_results
+
+    scenario = resolve_scenario(config, seed=seed, overrides=overrides)
+    if scenario.tree is None:
+        raise ValueError("the scenario has no [tree] section: `taresim plan` compares the "
+                         "planning models without one")
+    out = Path(output) if output is not None else Path("results") / f"{scenario.name}.h5"
+    with _Stages(progress) as stage:
+        stage("tree and flow")
+        tree, flow = tree_and_flow(scenario)
+        stage("transport")
+        transport = run_transport(scenario, tree)
+        stage("dose")
+        dep = transport.deposition
+        liver = dep.fate == 0
+        dose = run_dose(scenario, tree, dep.position_mm[liver].astype(float),
+                        dep.activity_Bq[liver].astype(float),
+                        injected_activity_GBq=transport.summary["counts"]["injected_activity_GBq"])
+        summary = run_summary(scenario, tree_summary(tree, flow), transport, dose)
+        stage("write")
+        write_stage_results(out, scenario, tree, flow, transport, dose, summary)
+        results = open_results(out)
+        if figures:
+            stage("figures")
+            draw_all(results)
+    return results
+
+
+class _Stages:
+    """A progress display of the pipeline's stages (silent when disabled)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._p = None
+        self._task = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._p = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                               TimeElapsedColumn(), transient=True)
+            self._p.start()
+        return self
+
+    def __call__(self, name: str):
+        if self._p is None:
+            return
+        if self._task is not None:
+            self._p.remove_task(self._task)
+        self._task = self._p.add_task(name, total=None)
+
+    def __exit__(self, *exc):
+        if self._p is not None:
+            self._p.stop()
+        return False

@@ -21,6 +21,23 @@ GLASS_NORMAL_LIVER_LIMIT_GY = 75.0
 RESIN_NORMAL_LIVER_LIMIT_GY = 40.0
 
 
+def liver_from_tree(scenario: Scenario):
+    """Planning masses from the scenario's tree: perfused and tumour mass, and T/N as the
+    tumour-to-normal perfusion ratio of the hemodynamics (what 99mTc-MAA would show)."""
+    from sim.config import Liver
+    from sim.pipeline import tree_and_flow
+    from sim.tree import summary
+
+    tree, flow = tree_and_flow(scenario)
+    s = summary(tree, flow)
+    mass = s["perfused_mass_g"] * 1e-3
+    tumour = sum(v for k, v in s["mass_g_by_region"].items() if k > 0) * 1e-3
+    whole = scenario.liver.whole_liver_mass_kg if scenario.liver is not None else None
+    return Liver(perfused_mass_kg=mass, tumour_mass_kg=tumour,
+                 tumour_to_normal=float(s.get("tumour_to_normal_ratio", 1.0)),
+                 whole_liver_mass_kg=whole)
+
+
 def patient_warnings(scenario: Scenario) -> list[str]:
     """Exclusion / caution criteria of the patient (El-Haddad & Strosberg 2021)."""
     p, liv = scenario.patient, scenario.liver
@@ -73,9 +90,11 @@ def plan_scenario(scenario: Scenario) -> dict:
         plus ``scenario``, ``device``, ``dose_constant_Gy_kg_per_GBq`` and
         ``patient_warnings``.
     """
+    liver_source = "[liver]"
+    if scenario.liver is None or scenario.liver.perfused_mass_kg is None:
+        scenario = scenario.model_copy(update={"liver": liver_from_tree(scenario)})
+        liver_source = "the tree (masses) and its hemodynamics (T/N)"
     p, liv, tr = scenario.patient, scenario.liver, scenario.treatment
-    if liv is None:
-        raise ValueError("planning needs the [liver] masses (perfused_mass_kg, tumour_mass_kg)")
     dev = scenario.device()
     k = dose_constant_value(tr.dose_constant, dev.nuclide)
     common = dict(lung_shunt_fraction=p.lung_shunt_fraction, lung_mass_kg=p.lung_mass_kg,
@@ -139,5 +158,6 @@ def plan_scenario(scenario: Scenario) -> dict:
         "tumour_mass_kg": liv.tumour_mass_kg,
         "tumour_to_normal": liv.tumour_to_normal,
         "patient_warnings": patient_warnings(scenario),
+        "liver_source": liver_source,
         "models": models,
     }

@@ -16,7 +16,9 @@ def test_single_sphere_reproduces_the_kernel():
     r = np.array([0.02, 0.05, 0.3, 1.0, 2.5, 5.0, 9.0])
     pts = np.c_[r, np.zeros_like(r), np.zeros_like(r)] + 3.0
     d = cf.dose_at_points(pts, [[3.0, 3.0, 3.0]], 1e5)
-    expected = 1e5 * TAU_Y90_S * k.dose_per_decay_Gy(r)
+    # the point kernel D = (dE/dr) / (4 pi r^2 rho), uncapped near the source
+    point = k.energy_density_MeV_per_mm(r) * MEV_J / (4 * math.pi * r**2 * 1.04e-6)
+    expected = 1e5 * TAU_Y90_S * point
     assert np.allclose(d, expected, rtol=2e-3)  # 1 um table with linear interpolation of r^2 D
     # zero beyond the range
     far = cf.dose_at_points([[3.0 + 13.0, 3.0, 3.0]], [[3.0, 3.0, 3.0]], 1e5)

@@ -1,0 +1,142 @@
+"""The whole run, results files, and sweeps on a 2-worker LocalCluster (tiny scenarios)."""
+import csv
+import json
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from sim.cli import main
+from sim.pipeline import run
+from sim.results import open_results
+from sim.results_io import ResultsError
+
+TINY = """
+name = "tiny"
+seed = 1
+[tree]
+generator = "grown"
+root_radius_um = 400.0
+root_xyz_mm = [-9.0, 0.0, 0.0]
+domain = { shape = "ellipsoid", centre_mm = [0.0, 0.0, 0.0], semi_axes_mm = [7.0, 6.0, 6.0] }
+[[tree.tumours]]
+centre_mm = [2.0, 0.0, 0.0]
+radius_mm = 2.5
+[flow]
+calibrate_perfusion_mL_min_g = 0.27
+[treatment]
+device = "glass"
+[dose]
+grid_um = 500.0
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    p = tmp_path / "tiny.toml"
+    p.write_text(TINY)
+    return p
+
+
+def test_run_end_to_end(tiny, tmp_path):
+    out = tmp_path / "r.h5"
+    res = run(tiny, output=out, overrides=['treatment.device="resin"'])
+    assert res.groups == ["deposition", "dose", "flow", "metrics", "planning", "tree"]
+    s = res.summary()
+    assert s["device"].startswith("SIR-Spheres")
+    c = s["counts"]
+    assert c["injected"] == c["liver"] + c["lung"] + c["reflux"] + c["undelivered"]
+    # provenance and the resolved config
+    assert res.attrs["seed"] == 1 and "resin" in res.config_toml
+    assert res.scenario().treatment.device == "resin"
+    with h5py.File(out) as f:
+        def walk(g):
+            for v in g.values():
+                if isinstance(v, h5py.Dataset):
+                    assert "units" in v.attrs, v.name
+                else:
+                    walk(v)
+        walk(f)
+    figs = sorted(os.listdir(tmp_path / "r_figures"))
+    assert len(figs) == 6 and all(f.endswith(".png") for f in figs)
+
+
+def test_show_plot_and_same_seed(tiny, tmp_path, capsys):
+    a, b = tmp_path / "a.h5", tmp_path / "b.h5"
+    assert main(["run", str(tiny), "-o", str(a), "--quiet", "--no-figures", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert main(["run", str(tiny), "-o", str(b), "--quiet", "--no-figures"]) == 0
+    capsys.readouterr()
+    with h5py.File(a) as fa, h5py.File(b) as fb:
+        assert np.array_equal(fa["dose/dose_Gy"][()], fb["dose/dose_Gy"][()])
+    assert main(["show", str(a), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["normal_mean_Gy"] == s["normal_mean_Gy"]
+    assert main(["plot", str(a), "-o", str(tmp_path / "figs"), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["figures"]) == 6
+
+
+def test_corrupt_and_foreign_files_are_refused(tmp_path, capsys):
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
+    assert main(["show", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "bad.h5" in err
+    with pytest.raises(ResultsError):
+        open_results(bad)
+
+
+def test_bad_override_is_one_clean_error(tiny, capsys):
+    assert main(["run", str(tiny), "--set", "transport.straight_ratio=2.0", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "transport.straight_ratio" in err and err.count("\n") == 1
+
+
+SWEEP = """
+base = "tiny.toml"
+name = "t"
+root_seed = 7
+replicates = 2
+metrics = ["normal_mean_Gy"]
+[grid]
+"transport.injection" = [0, 999999]
+"""
+
+
+def _rows(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_sweep_failing_point_resume_and_worker_independence(tiny, tmp_path):
+    from sim.sweep import run_sweep
+
+    sw = tmp_path / "sweep.toml"
+    sw.write_text(SWEEP)
+    out = tmp_path / "out"
+    summary = run_sweep(sw, output=out, workers=2)
+    rows = _rows(summary)
+    assert [r["status"] for r in rows] == ["ok", "ok", "failed", "failed"]
+    assert "injection segment 999999 is out of range" in rows[2]["error"]
+    # replicates differ, and the same replicate shares its seed across points
+    assert rows[0]["seed"] != rows[1]["seed"] and rows[0]["seed"] == rows[2]["seed"]
+    # resume: a lost point is recomputed identically, finished points are not touched
+    mtime = os.path.getmtime(out / "point_00000.h5")
+    os.remove(out / "point_00001.h5")
+    again = _rows(run_sweep(sw, output=out, workers=1))
+    assert os.path.getmtime(out / "point_00000.h5") == mtime
+    assert again[1]["normal_mean_Gy"] == rows[1]["normal_mean_Gy"]
+    assert again[0]["normal_mean_Gy"] == rows[0]["normal_mean_Gy"]
+
+
+def test_bad_sweep_specs(tiny, tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('base = "tiny.toml"\n[zip]\n"a.b" = [1, 2]\n"c.d" = [1]\n')
+    assert main(["sweep", str(bad)]) == 2
+    assert "unequal lengths" in capsys.readouterr().err
+    bad.write_text('base = "tiny.toml"\ncolour = 1\n')
+    assert main(["sweep", str(bad)]) == 2
+    assert "colour" in capsys.readouterr().err
+    bad.write_text('base = "tiny.toml"\n[grid]\n"transport.straight_ratio" = [0.5, 3.0]\n')
+    assert main(["sweep", str(bad), "-o", str(tmp_path / "o")]) == 2
+    assert "transport.straight_ratio" in capsys.readouterr().err
