@@ -101,6 +101,13 @@ def radial_table(nuclide: str = "Y-90", density_g_cm3: float = 1.04,
                        r_cut_mm=r_cut, energy_per_decay_MeV=k.energy_per_decay_MeV)
 
 
+def _fft_workers() -> int:
+    """FFT threads: as many as numba's (a sweep worker sets both to its share of the cores)."""
+    import numba
+
+    return max(1, numba.get_num_threads())
+
+
 def decays_complete(activity_Bq, nuclide: str = "Y-90"):
     """Decays of a source decaying completely: A tau, tau = T1/2 / ln 2 [s]."""
     tau_s = get_nuclide(nuclide).half_life_h * 3600.0 / math.log(2.0)
@@ -428,7 +435,7 @@ def _symmetric_spectrum(octant, lens, dtype):
     pad = np.zeros(tuple(int(v) // 2 + 1 for v in lens), dtype=dtype)
     k = octant.shape
     pad[:k[0], :k[1], :k[2]] = octant
-    return sfft.dctn(pad, type=1, workers=2, overwrite_x=True)
+    return sfft.dctn(pad, type=1, workers=_fft_workers(), overwrite_x=True)
 
 
 def _fft_convolve_sources(out, g0, xyz, decays, node_idx, origin, step, octant, max_fft_bytes,
@@ -465,10 +472,10 @@ def _fft_convolve_sources(out, g0, xyz, decays, node_idx, origin, step, octant, 
                 buf = np.zeros(tuple(int(v) for v in lens), dtype=dtype)
                 gk.bin_quart(np.ascontiguousarray(xyz[sel]), np.ascontiguousarray(decays[sel]),
                              _slabs(node_idx[sel, 0], 5), origin, inv_step, lo, buf)
-                spec = sfft.rfftn(buf, workers=2, overwrite_x=True)
+                spec = sfft.rfftn(buf, workers=_fft_workers(), overwrite_x=True)
                 del buf
                 gk.multiply_even_spectrum(spec, kf)
-                res = sfft.irfftn(spec, s=tuple(int(v) for v in lens), workers=2,
+                res = sfft.irfftn(spec, s=tuple(int(v) for v in lens), workers=_fft_workers(),
                                   overwrite_x=True)
                 del spec
                 o = a - g0

@@ -57,8 +57,11 @@ def dose_statistics(dose_Gy, weights=None, *, d_levels=D_LEVELS, v_levels_Gy=V_L
     out = {"n": int(d.size), "mean_Gy": mean, "sd_Gy": sd,
            "cv": sd / mean if mean > 0 else float("nan"),
            "min_Gy": float(d.min()), "max_Gy": float(d.max())}
+    order = np.argsort(-d, kind="stable")  # one sort for every Dx
+    ds, cw = d[order], np.cumsum(w[order])
     for x in d_levels:
-        out[f"D{x}_Gy"] = d_percent(d, x, w)
+        k = int(np.searchsorted(cw, x / 100.0 * (1.0 - 1e-12), side="left"))
+        out[f"D{x}_Gy"] = float(ds[min(k, d.size - 1)])
     for x in v_levels_Gy:
         out[f"V{x}Gy"] = float(np.sum(w[d >= x]))
     for x in below_Gy:

@@ -50,18 +50,21 @@ class DoseResult:
 
 
 def region_grid(tree, origin_mm, spacing_mm, shape, density_g_cm3=1.06) -> np.ndarray:
-    """Region of each voxel: -1 outside the perfused volume, 0 normal, k tumour k (int8)."""
-    from scipy.spatial import cKDTree
+    """Region of each voxel: -1 outside the perfused volume, 0 normal, k tumour k (int8).
+
+    A voxel is perfused when a portal tract (terminal) lies within one terminal-cell side of
+    its centre, and takes the region of the nearest one.
+    """
+    from sim._dose_kernels import nearest_terminal_region
 
     term = np.flatnonzero(tree.is_terminal)
-    pts = tree.distal_mm[term]
-    kd = cKDTree(pts)
-    axes = [origin_mm[d] + spacing_mm[d] * np.arange(shape[d]) for d in range(3)]
-    centres = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    dist, idx = kd.query(centres, workers=-1)
     side = (np.median(tree.terminal_mass_mg[term]) / density_g_cm3) ** (1.0 / 3.0)  # mm
-    reg = np.where(dist <= side, tree.region[term][idx], -1).astype(np.int8)
-    return reg.reshape(shape)
+    out = np.full(int(np.prod(shape)), -1, np.int8)
+    nearest_terminal_region(np.ascontiguousarray(tree.distal_mm[term]),
+                            np.ascontiguousarray(tree.region[term].astype(np.int8)),
+                            np.asarray(origin_mm, float), np.asarray(spacing_mm, float),
+                            np.asarray(shape, np.int64), float(side), out)
+    return out.reshape(shape)
 
 
 def grid_for_tree(tree, spacing_mm: float, margin_voxels: int = 2, margin_mm: float = 0.0):

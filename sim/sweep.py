@@ -154,6 +154,9 @@ def run_point(base_path: str, overrides: list[str], seed: int, out_path: str,
     dict
         ``status`` ("ok" or "failed"), the summary or the error text.
     """
+    import time
+
+    t0 = time.perf_counter()
     try:
         import numba
 
@@ -161,7 +164,8 @@ def run_point(base_path: str, overrides: list[str], seed: int, out_path: str,
         from sim.pipeline import run
 
         res = run(base_path, output=out_path, seed=seed, overrides=overrides, figures=False)
-        return {"status": "ok", "summary": res.summary()}
+        return {"status": "ok", "summary": res.summary(),
+                "elapsed_s": time.perf_counter() - t0}
     except Exception as exc:  # noqa: BLE001 - a failing point is recorded, not raised
         err = {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
                "traceback": traceback.format_exc(), "overrides": overrides, "seed": seed}
@@ -301,14 +305,16 @@ def write_summary(out: Path, spec: SweepSpec, points: list[dict], results: dict)
     for p in points:
         r = results.get(p["index"], {"status": "missing"})
         row = {"point": p["id"], **p["params"], "replicate": p["replicate"], "seed": p["seed"],
-               "status": r.get("status", "missing"), "error": r.get("error", "")}
+               "status": r.get("status", "missing"), "error": r.get("error", ""),
+               "elapsed_s": r.get("elapsed_s")}
         for k, v in (r.get("summary") or {}).items():
             if isinstance(v, (int, float)) and not isinstance(v, bool) or v is None:
                 row[k] = v
                 if k not in metric_keys:
                     metric_keys.append(k)
         rows.append(row)
-    cols = ["point", *spec.grid, *spec.zip, "replicate", "seed", "status", "error", *metric_keys]
+    cols = ["point", *spec.grid, *spec.zip, "replicate", "seed", "status", "error", "elapsed_s",
+            *metric_keys]
     cols = list(dict.fromkeys(cols))
     path = out / "summary.csv"
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
