@@ -266,6 +266,18 @@ def load_scenario(path: str | Path) -> Scenario:
         Missing file, TOML syntax error or invalid content, with the file named.
     """
     path = Path(path)
+    return scenario_from_dict(read_toml(path), str(path), base_dir=path.resolve().parent)
+
+
+def read_toml(path) -> dict:
+    """Parse a TOML file.
+
+    Raises
+    ------
+    ConfigError
+        Missing or unreadable file, or a TOML syntax error, naming the file.
+    """
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -273,10 +285,9 @@ def load_scenario(path: str | Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read ({exc})") from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return scenario_from_dict(data, str(path), base_dir=path.resolve().parent)
 
 
 def scenario_to_toml(scenario: Scenario) -> str:

@@ -150,10 +150,9 @@ def apply_overrides(data: dict, overrides=(), source="--set") -> dict:
 
 def resolve_scenario(config, *, seed=None, overrides=()) -> Scenario:
     """A scenario from a path, a raw dict or a Scenario, with a seed and ``--set`` overrides."""
-    import tomllib
     from pathlib import Path
 
-    from sim.config import ConfigError, scenario_from_dict
+    from sim.config import read_toml, scenario_from_dict
 
     if isinstance(config, Scenario):
         if not overrides and seed is None:
@@ -163,12 +162,7 @@ def resolve_scenario(config, *, seed=None, overrides=()) -> Scenario:
         data, source, base = config, "<config>", None
     else:
         path = Path(config)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        data = read_toml(path)
         source, base = str(path), path.resolve().parent
     data = apply_overrides(data, overrides)
     if seed is not None:

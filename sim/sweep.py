@@ -33,13 +33,12 @@ import itertools
 import json
 import os
 from pathlib import Path
-import tomllib
 import traceback
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.config import ConfigError
+from sim.config import ConfigError, read_toml
 
 DEFAULT_METRICS = ("normal_mean_Gy", "tumour_mean_Gy", "lobules_normal_below_40Gy",
                    "lobules_normal_below_70Gy", "normal_NTCP_LKB", "spheres_per_terminal_cv")
@@ -70,12 +69,7 @@ def load_sweep(path) -> tuple[SweepSpec, Path]:
         missing base file).
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
@@ -220,6 +214,8 @@ def run_sweep(path, *, output=None, scheduler=None, workers=None, progress=False
             raise ConfigError(f"{out}: holds another sweep (fingerprint {old.get('fingerprint')}"
                               f" != {fp}); choose another --output")
     points = expand_points(spec)
+    for stale in out.glob(".point_*.tmp"):  # left by a killed run; nothing else writes here
+        stale.unlink(missing_ok=True)
     _write_json(stamp, {"fingerprint": fp, "sweep_file": str(Path(path).resolve()),
                         "base": str(base), "n_points": len(points), "spec": spec.model_dump()})
     # validate every point's config before starting workers: bad overrides fail fast, cleanly

@@ -140,3 +140,35 @@ def test_bad_sweep_specs(tiny, tmp_path, capsys):
     bad.write_text('base = "tiny.toml"\n[grid]\n"transport.straight_ratio" = [0.5, 3.0]\n')
     assert main(["sweep", str(bad), "-o", str(tmp_path / "o")]) == 2
     assert "transport.straight_ratio" in capsys.readouterr().err
+
+
+def test_sweep_survives_kill_9_of_the_client(tiny, tmp_path):
+    """A sweep killed with SIGKILL loses only the points in flight; the rerun completes it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sw = tmp_path / "sweep.toml"
+    sw.write_text('base = "tiny.toml"\nname = "k"\nreplicates = 6\nmetrics = ["normal_mean_Gy"]\n')
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "sweep", str(sw), "-o", str(out),
+                             "--workers", "1", "--quiet"], start_new_session=True)
+    t0 = time.time()
+    while time.time() - t0 < 120 and not list(out.glob("point_*.h5")):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = sorted(p.name for p in out.glob("point_*.h5"))
+    assert 1 <= len(done_before) < 6
+    for p in done_before:  # every file under a result name is complete
+        assert open_results(out / p).summary()["n_spheres"] > 0
+    rows = _rows(run_sweep_path(sw, out))
+    assert [r["status"] for r in rows] == ["ok"] * 6
+    assert not list(out.glob(".point_*.tmp"))
+
+
+def run_sweep_path(sw, out):
+    from sim.sweep import run_sweep
+
+    return run_sweep(sw, output=out, workers=2)

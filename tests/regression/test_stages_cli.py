@@ -86,3 +86,28 @@ def test_scenario_without_tree_is_refused(tmp_path, capsys):
     p.write_text("[liver]\nperfused_mass_kg = 1.0\n")
     assert main(["tree", str(p)]) == 2
     assert "[tree]" in capsys.readouterr().err
+
+
+def test_dose_command_adds_the_dose_groups(small_cfg, tmp_path, capsys):
+    out = tmp_path / "d.h5"
+    assert main(["transport", str(small_cfg), "-o", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    pts = tmp_path / "pts.csv"
+    pts.write_text("# x,y,z [mm]\n0,0,0\n3,0,0\n")
+    assert main(["dose", str(out), "--grid-um", "500", "--points", str(pts), "--json",
+                 "--plot-dir", str(tmp_path / "figs")]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["spacing_mm"] == pytest.approx(0.5)
+    assert len(s["figures"]) == 3
+    with open_results(out) as f:
+        assert {"dose", "metrics", "planning", "deposition", "tree"} <= set(f)
+        assert f["dose/dose_Gy"].attrs["units"] == "Gy"
+        assert f["dose/points_dose_Gy"].shape == (2,)
+        # the tumour centre gets more dose than normal liver on average
+        assert f["dose/points_dose_Gy"][1] > f["metrics/normal"].attrs["mean_Gy"]
+    # a file without a deposition is refused cleanly
+    tree_only = tmp_path / "t.h5"
+    assert main(["tree", str(small_cfg), "-o", str(tree_only)]) == 0
+    capsys.readouterr()
+    assert main(["dose", str(tree_only)]) == 2
+    assert "deposition" in capsys.readouterr().err
