@@ -232,6 +232,14 @@ def cmd_transport(args) -> int:
     results_schema.write_stage_results(out, scenario, tree, flow, res)
     summary = {"scenario": scenario.name, "seed": scenario.seed, "prescription": res.prescription,
                **res.summary, "output": str(out)}
+    if args.vtp:
+        from sim.transport_stats import activity_per_segment_Bq, spheres_per_segment
+        from sim.tree_io import write_vtp
+
+        write_vtp(args.vtp, tree, flow, cell_data={
+            "spheres": spheres_per_segment(tree, res.deposition),
+            "activity_Bq": activity_per_segment_Bq(tree, res.deposition)})
+        summary["vtp"] = str(args.vtp)
     if args.plot_dir:
         from pathlib import Path
 
@@ -592,6 +600,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE.h5",
                    help="results file (default results/NAME.transport.h5)")
     p.add_argument("--plot-dir", metavar="DIR", help="write the figures (PNG) into DIR")
+    p.add_argument("--vtp", metavar="FILE", help="also write VTK PolyData with the lodged "
+                   "spheres and activity per segment as cell data")
     p.add_argument("--seed", type=int, help="override the scenario's root seed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -682,6 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Run the CLI; returns the exit status (0 ok, 2 bad input)."""
     from sim.config import ConfigError
+    from sim.results_io import ResultsError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -690,7 +701,7 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, UserError) as exc:
+    except (ConfigError, UserError, ResultsError) as exc:
         print(f"taresim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. piped into head

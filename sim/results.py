@@ -9,7 +9,21 @@ import json
 from pathlib import Path
 import tomllib
 
-from sim.results_io import ResultsError, attrs_dict, open_results as _open_h5
+from contextlib import contextmanager
+
+from sim.results_io import ResultsError, attrs_dict, open_results as _open_h5_raw
+
+
+@contextmanager
+def _open_h5(path):
+    """Open a results file; damage found while reading becomes a ResultsError."""
+    with _open_h5_raw(path) as f:
+        try:
+            yield f
+        except (OSError, KeyError, ValueError) as exc:
+            if isinstance(exc, ResultsError):
+                raise
+            raise ResultsError(f"{path}: damaged results file ({type(exc).__name__}: {exc})") from None
 
 
 def _group_dict(g) -> dict:

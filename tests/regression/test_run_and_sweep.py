@@ -86,6 +86,18 @@ def test_corrupt_and_foreign_files_are_refused(tmp_path, capsys):
         open_results(bad)
 
 
+def test_truncated_results_file_is_refused(tiny, tmp_path, capsys):
+    out = tmp_path / "r.h5"
+    run(tiny, output=out, figures=False)
+    data = out.read_bytes()
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(data[: len(data) * 3 // 4])
+    for cmd in (["show", str(cut)], ["plot", str(cut)]):
+        assert main(cmd) == 2
+        err = capsys.readouterr().err
+        assert "truncated" in err and "Traceback" not in err and err.count("\n") == 1
+
+
 def test_bad_override_is_one_clean_error(tiny, capsys):
     assert main(["run", str(tiny), "--set", "transport.straight_ratio=2.0", "--quiet"]) == 2
     err = capsys.readouterr().err

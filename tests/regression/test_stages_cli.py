@@ -62,7 +62,7 @@ def test_tree_command(small_cfg, tmp_path, capsys):
 def test_transport_command_accounting_and_reproducibility(small_cfg, tmp_path, capsys):
     a, b = tmp_path / "a.h5", tmp_path / "b.h5"
     assert main(["transport", str(small_cfg), "-o", str(a), "--json", "--quiet",
-                 "--plot-dir", str(tmp_path / "fig")]) == 0
+                 "--plot-dir", str(tmp_path / "fig"), "--vtp", str(tmp_path / "t.vtp")]) == 0
     s = json.loads(capsys.readouterr().out)
     c = s["counts"]
     # 0.05 GBq of glass at calibration: 2,500 Bq per sphere
@@ -70,6 +70,10 @@ def test_transport_command_accounting_and_reproducibility(small_cfg, tmp_path, c
     assert c["injected"] == c["liver"] + c["lung"] + c["reflux"] + c["undelivered"]
     assert c["injected_activity_GBq"] == pytest.approx(0.05, rel=1e-6)
     assert len(s["figures"]) == 2
+    from sim.tree_io import read_vtp
+
+    cells = read_vtp(tmp_path / "t.vtp")
+    assert int(np.sum(cells["cell_data"]["spheres"])) == c["liver"]
     assert main(["transport", str(small_cfg), "-o", str(b), "--quiet"]) == 0
     with h5py.File(a) as fa, h5py.File(b) as fb:
         assert np.array_equal(fa["deposition/segment"][()], fb["deposition/segment"][()])
