@@ -4,14 +4,14 @@ from numba import njit
 
 
 @njit(cache=True)
-def nearest_terminal_region(points, region, origin, spacing, shape, max_dist, out_region):
+def nearest_terminal_region(points, region, origin, spacing, shape, max_dist, out_region, best):
     """Label voxels with the region of the nearest terminal within ``max_dist`` [mm].
 
     Splats each terminal over the voxels of its neighbourhood and keeps the nearest one;
-    voxels with no terminal within ``max_dist`` stay -1 (outside the perfused volume).
+    ``best`` receives the squared distance to it [mm^2] (inf where no terminal is that close,
+    and the label stays -1).
     """
     nx, ny, nz = shape[0], shape[1], shape[2]
-    best = np.full(nx * ny * nz, np.inf)
     rx = int(np.ceil(max_dist / spacing[0]))
     ry = int(np.ceil(max_dist / spacing[1]))
     rz = int(np.ceil(max_dist / spacing[2]))

@@ -18,6 +18,32 @@ class UserError(Exception):
     """An error caused by the user's input: printed as one line, exit status 2."""
 
 
+_FIG_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
+
+def check_output(path, what, suffixes=None, folder=False):
+    """Refuse an output path that cannot be written, before any work starts."""
+    if path is None:
+        return
+    p = Path(path)
+    if folder:
+        if p.exists() and not p.is_dir():
+            raise UserError(f"{what} {path}: exists and is not a folder")
+        parent = p.parent
+    else:
+        if p.is_dir():
+            raise UserError(f"{what} {path}: is a folder, give a file name")
+        if suffixes and p.suffix.lower() not in suffixes:
+            raise UserError(f"{what} {path}: unsupported file type (allowed: "
+                            f"{', '.join(suffixes)})")
+        parent = p.parent
+    for up in [parent, *parent.parents]:
+        if up.exists():
+            if not up.is_dir():
+                raise UserError(f"{what} {path}: {up} is not a folder")
+            break
+
+
 def _json_default(o):
     import numpy as np
 
@@ -188,6 +214,9 @@ def _print_tree_summary(con, s):
 def cmd_tree(args) -> int:
     from sim import pipeline, results_schema
 
+    check_output(args.output, "-o", (".h5", ".hdf5"))
+    check_output(args.vtp, "--vtp", (".vtp",))
+    check_output(args.plot, "--plot", _FIG_SUFFIXES)
     scenario = _load(args)
     try:
         tree, flow = pipeline.tree_and_flow(scenario)
@@ -222,6 +251,9 @@ def cmd_tree(args) -> int:
 def cmd_transport(args) -> int:
     from sim import pipeline, results_schema
 
+    check_output(args.output, "-o", (".h5", ".hdf5"))
+    check_output(args.vtp, "--vtp", (".vtp",))
+    check_output(args.plot_dir, "--plot-dir", folder=True)
     scenario = _load(args)
     try:
         tree, flow = pipeline.tree_and_flow(scenario)
@@ -280,6 +312,7 @@ def cmd_kernel(args) -> int:
 
     if not (0.1 <= args.density <= 25.0):
         raise UserError(f"--density {args.density:g}: out of range (allowed: 0.1 <= g/cm3 <= 25)")
+    check_output(args.plot, "--plot", _FIG_SUFFIXES)
     if args.voxel_mm is not None and not (0.001 <= args.voxel_mm <= 50.0):
         raise UserError(f"--voxel-mm {args.voxel_mm:g}: out of range (allowed: 0.001 <= mm <= 50)")
     try:
@@ -321,12 +354,20 @@ def cmd_kernel(args) -> int:
 def _read_points(path):
     import numpy as np
 
+    import warnings
+
     try:
-        pts = np.loadtxt(path, delimiter=",", ndmin=2, comments="#")
-    except (OSError, ValueError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            pts = np.loadtxt(path, delimiter=",", ndmin=2, comments="#")
+    except (OSError, ValueError, UserWarning) as exc:
         raise UserError(f"--points {path}: cannot be read as x,y,z rows in mm ({exc})") from None
+    if pts.size == 0:
+        raise UserError(f"--points {path}: no points")
     if pts.shape[1] != 3:
         raise UserError(f"--points {path}: needs 3 columns x,y,z [mm], found {pts.shape[1]}")
+    if not np.all(np.isfinite(pts)):
+        raise UserError(f"--points {path}: coordinates must be finite numbers [mm]")
     return pts
 
 
@@ -336,6 +377,7 @@ def cmd_dose(args) -> int:
     from sim import pipeline, results_schema
     from sim.results_io import ResultsError
 
+    check_output(args.plot_dir, "--plot-dir", folder=True)
     if args.grid_um is not None and not (25 <= args.grid_um <= 2000):
         raise UserError(f"--grid-um {args.grid_um:g}: out of range (allowed: 25 <= um <= 2000)")
     points = _read_points(args.points) if args.points else None
@@ -393,10 +435,14 @@ def _print_dose_table(con, res):
         con.print(f"{name}: simulated {e['simulated_mean_Gy']:.2f} Gy = partition "
                   f"{e['partition_Gy']:.2f} Gy + K/brems {e['bremsstrahlung_and_K_convention_Gy']:+.2f}"
                   f" + escape {e['escape_Gy']:+.2f} + crossing out {e['crossing_out_Gy']:+.2f} "
-                  f"+ crossing in {e['crossing_in_Gy']:+.2f} (residual {e['residual_Gy']:+.1e})")
-    if "NTCP_LKB" in m.get("normal", {}):
-        con.print(f"normal liver: mean BED {m['normal']['mean_BED_Gy']:.1f} Gy, LKB NTCP "
-                  f"{m['normal']['NTCP_LKB']:.3f}")
+                  f"+ crossing in {e['crossing_in_Gy']:+.2f} (the grid holds "
+                  f"{100 * e['grid_energy_fraction']:.1f} % of its spheres' energy; the rest, "
+                  f"{e['escape_beyond_grid_Gy']:+.2f} Gy, is in the escape term)")
+    if "normal" in m:
+        ntcp = m["normal"].get("NTCP_LKB")
+        con.print(f"normal liver: mean BED {m['normal']['mean_BED_Gy']:.1f} Gy, whole-liver LKB "
+                  "NTCP " + (f"{ntcp:.3f}" if ntcp is not None else
+                             "not computed (needs liver.whole_liver_mass_kg)"))
 
 
 # ------------------------------------------------------------------------------ run/show/plot
@@ -428,9 +474,11 @@ def _print_run_summary(con, s):
                   f"{100 * s[key + '_below_70Gy']:.1f} %", f"{s['mird_liver_dose_Gy']:.1f}",
                   "-" if part is None else f"{part:.1f}")
     con.print(t)
-    if s.get("normal_NTCP_LKB") is not None:
-        con.print(f"normal liver mean BED {s['normal_mean_BED_Gy']:.1f} Gy, LKB NTCP "
-                  f"{s['normal_NTCP_LKB']:.3f}")
+    if s.get("normal_mean_BED_Gy") is not None:
+        ntcp = s.get("normal_NTCP_LKB")
+        con.print(f"normal liver mean BED {s['normal_mean_BED_Gy']:.1f} Gy, whole-liver LKB NTCP "
+                  + (f"{ntcp:.3f}" if ntcp is not None else
+                     "not computed (needs liver.whole_liver_mass_kg)"))
 
 
 def cmd_run(args) -> int:
@@ -438,6 +486,7 @@ def cmd_run(args) -> int:
 
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise UserError(f"--seed {args.seed}: out of range (allowed: 0 <= seed < 2^63)")
+    check_output(args.output, "-o", (".h5", ".hdf5"))
     try:
         res = run(args.config, output=args.output, seed=args.seed, overrides=args.set or (),
                   progress=not args.quiet and sys.stderr.isatty(), figures=not args.no_figures)
@@ -484,6 +533,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_plot(args) -> int:
+    check_output(args.output_dir, "-o", folder=True)
     res = _open(args.results)
     paths = res.plot(args.output_dir)
     if args.json:
@@ -499,6 +549,7 @@ def cmd_sweep(args) -> int:
     from sim.sweep import load_sweep, run_sweep
     from sim.sweep_plot import plot_sweep, read_summary
 
+    check_output(args.output, "-o", folder=True)
     if args.workers is not None and not 1 <= args.workers <= 512:
         raise UserError(f"--workers {args.workers}: out of range (allowed: 1 <= workers <= 512)")
     spec, _ = load_sweep(args.sweep)
@@ -528,6 +579,7 @@ def cmd_compare(args) -> int:
     from sim.compare import compare_devices
     from sim.devices import device_library
 
+    check_output(args.output, "-o", folder=True)
     devices = [d.strip() for d in args.devices.split(",") if d.strip()]
     lib = device_library()
     for d in devices:
@@ -702,6 +754,9 @@ def main(argv=None) -> int:
     try:
         return int(args.func(args) or 0)
     except (ConfigError, UserError, ResultsError) as exc:
+        print(f"taresim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # unreadable input or unwritable output named by the user
         print(f"taresim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. piped into head

@@ -168,27 +168,43 @@ def _report(rows, dose_Gy, fig_name, results) -> str:
             f"than glass ({s['n_spheres']:,} vs {g['n_spheres']:,}), because each resin sphere "
             f"carries {g['activity_per_sphere_Bq'] / s['activity_per_sphere_Bq']:.0f} times less "
             "activity.")
+        cg, cs = g["spheres_per_terminal_cv"], s["spheres_per_terminal_cv"]
+        more = "less" if cg > cs else "more"
         lines.append(
-            f"- **Uniformity.** With few hot spheres, glass fills the terminal arterioles "
-            f"unevenly (CV of spheres per terminal {g['spheres_per_terminal_cv']:.2f} vs "
-            f"{s['spheres_per_terminal_cv']:.2f} for resin). More normal-liver lobules are left "
-            f"below 40 Gy with glass ({_pct(g['lobules_normal_below_40Gy'])}) than with resin "
-            f"({_pct(s['lobules_normal_below_40Gy'])}): spared lobules keep the liver working, "
-            "one reason why the same mean dose is better tolerated with glass (Walrand et al., "
-            "J Nucl Med 2014).")
+            f"- **Uniformity.** The CV of spheres per terminal arteriole is {cg:.2f} for glass "
+            f"and {cs:.2f} for resin: glass fills the terminals {more} evenly.")
+        bg, bs = g["lobules_normal_below_40Gy"], s["lobules_normal_below_40Gy"]
+        if bg is not None and bs is not None:
+            if bg > bs:
+                tail = ("more normal lobules are spared with glass; spared lobules keep the liver "
+                        "working, one explanation of why the same mean dose is better tolerated "
+                        "with glass (Walrand et al., J Nucl Med 2014)")
+            elif bg < bs:
+                tail = "more normal lobules are spared with resin in this case"
+            else:
+                tail = "the two devices spare the same share of normal lobules here"
+            lines.append(
+                f"- **Spared lobules.** Normal-liver lobules below 40 Gy: {_pct(bg)} with glass, "
+                f"{_pct(bs)} with resin: {tail}. The beta range (X90 ~5 mm, many lobules) "
+                "smooths sphere-scale clustering; larger-scale clustering (asymmetric branching, "
+                "straight ratio) is what leaves lobules cold.")
         if s["reflux_fraction"] > 0 or g["reflux_fraction"] > 0:
             lines.append(
                 f"- **Embolic effect.** Resin's many spheres block flow: "
                 f"{_pct(s['reflux_fraction'])} of them refluxed after stasis, against "
                 f"{_pct(g['reflux_fraction'])} for glass.")
     for r in rows:
+        diff = r["perfused_vs_mird"]
         lines.append(
-            f"- **{r['name']} vs MIRD.** The simulated perfused-volume mean is "
-            f"{_pct(r['perfused_vs_mird'])} from the MIRD value, which assumes every joule stays "
-            "where the spheres are: beta energy crossing the edge of the perfused volume (a "
-            "small volume has a large surface) and bremsstrahlung (~0.4 %) are lost from it. "
-            f"The normal-liver mean ({r['normal_mean_Gy']:.1f} Gy) is lower than the perfused "
-            "mean because the hypervascular tumour takes more than its share of spheres.")
+            f"- **{r['name']} vs MIRD.** The simulated perfused-volume mean is {_pct(diff)} from "
+            "the MIRD value, which assumes every joule stays where the spheres are: beta energy "
+            "crossing the edge of the perfused volume and bremsstrahlung (~0.4 %) leave it.")
+        nm, pm = r["normal_mean_Gy"], r["perfused_mean_Gy"]
+        if nm is not None and pm is not None and r["tumour_mean_Gy"] is not None:
+            rel = "lower" if nm < pm else "higher"
+            lines.append(
+                f"  Its normal-liver mean ({nm:.1f} Gy) is {rel} than the perfused mean "
+                f"({pm:.1f} Gy); the tumour mean is {r['tumour_mean_Gy']:.1f} Gy.")
     if "holmium" in by:
         lines.append(
             "- **Holmium.** Ho-166 decays faster (half-life 26.8 h vs 64.1 h), so the same dose "

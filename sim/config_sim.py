@@ -162,6 +162,10 @@ class FlowSpec(_Section):
 
     @model_validator(mode="after")
     def _bc(self):
+        if self.calibrate_perfusion_mL_min_g is not None and self.fahraeus_lindqvist:
+            raise KeyValueError("calibrate_perfusion_mL_min_g", self.calibrate_perfusion_mL_min_g,
+                                "needs fahraeus_lindqvist = false (the radii are scaled at "
+                                "constant viscosity)")
         if self.calibrate_perfusion_mL_min_g is not None and self.inlet_flow_mL_min is not None:
             raise KeyValueError("calibrate_perfusion_mL_min_g", self.calibrate_perfusion_mL_min_g,
                                 "needs a pressure-driven inlet: remove inlet_flow_mL_min")
@@ -195,7 +199,7 @@ class TransportSpec(_Section):
     after_stasis: Literal["reflux", "undelivered"] = "reflux"
     lung_shunt: Literal["global", "tumour"] = "global"
     tumour_shunt_fraction: float = Field(default=0.0, ge=0.0, lt=1.0)
-    max_spheres: int | None = Field(default=None, ge=1, le=10**9)
+    max_spheres: int = Field(default=200_000_000, ge=1, le=10**9)
 
 
 class DoseSpec(_Section):
@@ -204,6 +208,8 @@ class DoseSpec(_Section):
     grid_um: float = Field(default=250.0, ge=25.0, le=2000.0)
     density_g_cm3: float = Field(default=1.06, gt=0.5, le=2.0)
     alpha_beta_Gy: float = Field(default=2.5, gt=0.0, le=50.0)
+    tumour_alpha_beta_Gy: float = Field(default=10.0, gt=0.0, le=50.0)
+    tumour_eud_alpha_per_Gy: float = Field(default=0.01, gt=0.0, le=2.0)
     repair_half_time_h: float = Field(default=1.5, gt=0.0, le=100.0)
     lkb: Literal["burman1991_liver", "dawson2002_primary", "dawson2002_metastases"] = \
         "dawson2002_primary"

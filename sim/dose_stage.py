@@ -52,27 +52,41 @@ class DoseResult:
 def region_grid(tree, origin_mm, spacing_mm, shape, density_g_cm3=1.06) -> np.ndarray:
     """Region of each voxel: -1 outside the perfused volume, 0 normal, k tumour k (int8).
 
-    A voxel is perfused when a portal tract (terminal) lies within one terminal-cell side of
-    its centre, and takes the region of the nearest one.
+    Voxels take the region of their nearest portal tract (terminal). The perfused volume is
+    the set of voxels nearest to a terminal, up to a distance chosen so that its mass equals
+    the tree's perfused mass (the terminals sample the domain on a jittered lattice, so the
+    closest voxels are the domain's); without that matching, a shell of up to one lattice
+    cell around the domain would count as liver.
     """
     from sim._dose_kernels import nearest_terminal_region
 
     term = np.flatnonzero(tree.is_terminal)
     side = (np.median(tree.terminal_mass_mg[term]) / density_g_cm3) ** (1.0 / 3.0)  # mm
-    out = np.full(int(np.prod(shape)), -1, np.int8)
+    n = int(np.prod(shape))
+    out = np.full(n, -1, np.int8)
+    best = np.full(n, np.inf)
     nearest_terminal_region(np.ascontiguousarray(tree.distal_mm[term]),
                             np.ascontiguousarray(tree.region[term].astype(np.int8)),
                             np.asarray(origin_mm, float), np.asarray(spacing_mm, float),
-                            np.asarray(shape, np.int64), float(side), out)
+                            np.asarray(shape, np.int64), float(1.5 * side), out, best)
+    vox_mass_mg = density_g_cm3 * float(np.prod(spacing_mm))  # g/cm^3 = mg/mm^3
+    n_perfused = int(round(tree.terminal_mass_mg[term].sum() / vox_mass_mg))
+    finite = np.flatnonzero(np.isfinite(best))
+    if 0 < n_perfused < finite.size:
+        keep = finite[np.argpartition(best[finite], n_perfused - 1)[:n_perfused]]
+        mask = np.zeros(n, bool)
+        mask[keep] = True
+        out[~mask] = -1
     return out.reshape(shape)
 
 
-def grid_for_tree(tree, spacing_mm: float, margin_voxels: int = 2, margin_mm: float = 0.0):
+def grid_for_tree(tree, spacing_mm: float, margin_voxels: int = 2, margin_mm: float = 0.0,
+                  density_g_cm3: float = 1.06):
     """Origin (centre of voxel 0) and shape of a grid covering the perfused volume."""
     term = tree.is_terminal
     lo = tree.distal_mm[term].min(axis=0)
     hi = tree.distal_mm[term].max(axis=0)
-    side = (np.median(tree.terminal_mass_mg[term]) / 1.06) ** (1.0 / 3.0)
+    side = (np.median(tree.terminal_mass_mg[term]) / density_g_cm3) ** (1.0 / 3.0)
     lo = lo - side - margin_voxels * spacing_mm - margin_mm
     hi = hi + side + margin_voxels * spacing_mm + margin_mm
     shape = tuple(int(v) for v in np.ceil((hi - lo) / spacing_mm).astype(int) + 1)
@@ -100,10 +114,24 @@ def _lobule_from_grid(dose, region, origin, spacing, centres, radius_mm):
     return out
 
 
+def _whole_liver_ntcp(bed_normal, vox_mass_kg, whole_liver_mass_kg, tumour_mass_kg, rbp):
+    """LKB NTCP over the whole normal liver: the perfused normal voxels plus the unperfused
+    normal liver at 0 Gy (the Burman / Dawson fits are whole-organ fits). None without the
+    whole-liver mass."""
+    if whole_liver_mass_kg is None:
+        return None
+    perfused = bed_normal.size * vox_mass_kg
+    rest = whole_liver_mass_kg - tumour_mass_kg - perfused
+    eqd2 = rb.eqd2_Gy(bed_normal, alpha_beta_Gy=rbp["alpha_beta_Gy"])
+    d = np.concatenate((eqd2, [0.0]))
+    w = np.concatenate((np.full(eqd2.size, vox_mass_kg), [max(rest, 0.0)]))
+    return rb.lkb_ntcp(d, rbp["lkb"], weights=w)
+
+
 def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spacing_mm=0.25,
                  density_g_cm3=1.06, injected_activity_GBq=None, dose_constant="icrp107",
                  lobule_radius_mm=None, radiobiology=None, points_mm=None,
-                 margin_mm=0.0) -> DoseResult:
+                 margin_mm=0.0, whole_liver_mass_kg=None) -> DoseResult:
     """Cross-fire dose on a grid over the perfused volume, metrics and planning comparison.
 
     Parameters
@@ -124,7 +152,10 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
     lobule_radius_mm : float, optional
         Radius of the lobule-sized ball [mm] (default: classic lobule volume).
     radiobiology : dict, optional
-        ``alpha_beta_Gy`` (2.5), ``repair_half_time_h`` (1.5), ``lkb`` (parameter set name).
+        ``alpha_beta_Gy`` (normal liver, 2.5), ``tumour_alpha_beta_Gy`` (10),
+        ``repair_half_time_h`` (1.5), ``tumour_eud_alpha_per_Gy`` (0.01), ``lkb`` (set name).
+    whole_liver_mass_kg : float, optional
+        Whole liver mass [kg]; needed for the whole-organ LKB NTCP (otherwise not reported).
     points_mm : (P, 3) array, optional
         Extra points for point-mode dose.
     margin_mm : float
@@ -134,11 +165,13 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
     from dosimetry.crossfire import dose_at_points
     from dosimetry.lobule import LOBULE_BALL_RADIUS_MM
 
-    rbp = {"alpha_beta_Gy": 2.5, "repair_half_time_h": 1.5, "lkb": "dawson2002_primary"}
+    rbp = {"alpha_beta_Gy": 2.5, "tumour_alpha_beta_Gy": 10.0, "repair_half_time_h": 1.5,
+           "tumour_eud_alpha_per_Gy": 0.01, "lkb": "dawson2002_primary"}
     rbp.update(radiobiology or {})
     xyz = np.asarray(sphere_xyz_mm, dtype=np.float64)
     act = np.broadcast_to(np.asarray(sphere_activity_Bq, dtype=np.float64), (len(xyz),))
-    origin, spacing, shape = grid_for_tree(tree, spacing_mm, margin_mm=margin_mm)
+    origin, spacing, shape = grid_for_tree(tree, spacing_mm, margin_mm=margin_mm,
+                                           density_g_cm3=density_g_cm3)
     region = region_grid(tree, origin, spacing, shape, density_g_cm3)
     vox_mass_kg = density_g_cm3 * 1e-6 * float(np.prod(spacing))
 
@@ -172,9 +205,10 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
 
     # metrics per compartment
     half_life = get_nuclide(nuclide).half_life_h
-    bed = rb.bed_Gy(dose, alpha_beta_Gy=rbp["alpha_beta_Gy"],
-                    repair_half_time_h=rbp["repair_half_time_h"], half_life_h=half_life)
-    eqd2 = rb.eqd2_Gy(bed, alpha_beta_Gy=rbp["alpha_beta_Gy"])
+    bed_n = rb.bed_Gy(dose, alpha_beta_Gy=rbp["alpha_beta_Gy"],
+                      repair_half_time_h=rbp["repair_half_time_h"], half_life_h=half_life)
+    bed_t = rb.bed_Gy(dose, alpha_beta_Gy=rbp["tumour_alpha_beta_Gy"],
+                      repair_half_time_h=rbp["repair_half_time_h"], half_life_h=half_life)
     groups = {"perfused": region >= 0, "normal": region == 0}
     for k in comps:
         if k > 0:
@@ -188,12 +222,17 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
         d = dose[sel]
         s = metrics.dose_statistics(d)
         s["mass_g"] = float(sel.sum() * vox_mass_kg * 1e3)
-        s["mean_BED_Gy"] = float(bed[sel].mean())
-        s["EUD_Gy"] = rb.eud_Gy(d, 0.01) if name.startswith("tumour") else None
         s["gEUD_a10_Gy"] = rb.geud_Gy(d, 10.0)
-        if name in ("normal", "perfused"):
-            s["NTCP_LKB"] = rb.lkb_ntcp(eqd2[sel], rbp["lkb"])
-        met[name] = {k: v for k, v in s.items() if v is not None}
+        if name.startswith("tumour"):
+            s["mean_BED_Gy"] = float(bed_t[sel].mean())
+            s["EUD_Gy"] = rb.eud_Gy(d, rbp["tumour_eud_alpha_per_Gy"])
+        elif name == "normal":
+            s["mean_BED_Gy"] = float(bed_n[sel].mean())
+            ntcp = _whole_liver_ntcp(bed_n[sel], vox_mass_kg, whole_liver_mass_kg,
+                                     float((region > 0).sum() * vox_mass_kg), rbp)
+            if ntcp is not None:
+                s["NTCP_LKB"] = ntcp
+        met[name] = s
 
     # lobule-level dose around each portal tract
     term = np.flatnonzero(tree.is_terminal)
@@ -243,7 +282,6 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
             continue
         own = energy_matrix.get(c, {"emitted_J": 0.0, "outside": 0.0})
         crossing_out = sum(v for d, v in own.items() if isinstance(d, int) and d != c)
-        outside = own["outside_volume_in_grid"] if "outside_volume_in_grid" in own else 0.0
         crossing_in = sum(row.get(c, 0.0) for s, row in energy_matrix.items() if s != c)
         sim_mean = float(dose[region == c].mean()) if (region == c).any() else float("nan")
         pred_kernel = own["emitted_J"] / masses[c]
@@ -254,11 +292,10 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
             "bremsstrahlung_and_K_convention_Gy": pred_kernel - pred_kernel / k_ratio,
             "escape_Gy": -own["outside"] / masses[c],
             "escape_beyond_grid_Gy": -own.get("beyond_grid", 0.0) / masses[c],
+            "grid_energy_fraction": (own["emitted_J"] - own.get("beyond_grid", 0.0))
+            / own["emitted_J"] if own["emitted_J"] > 0 else None,
             "crossing_out_Gy": -crossing_out / masses[c],
             "crossing_in_Gy": crossing_in / masses[c],
-            # with every term measured on the grid, the residual tests energy closure
-            "residual_Gy": sim_mean - (pred_kernel - (outside + crossing_out - crossing_in)
-                                       / masses[c]),
         }
     plan["explanation_by_region"] = explain
     result = DoseResult(dose_Gy=dose, origin_mm=origin, spacing_mm=spacing, region=region,

@@ -76,6 +76,10 @@ def run_transport(scenario: Scenario, tree, *, progress=False) -> TransportResul
     dev = scenario.device()
     activity, source = treatment_activity_GBq(scenario, tree)
     rx = dev.prescribe(activity, scenario.treatment.days_after_calibration)
+    if rx.n_spheres > scenario.transport.max_spheres:
+        raise ValueError(f"{rx.n_spheres:.3g} spheres ({activity:.3g} GBq of {dev.key} on day "
+                         f"{rx.days_after_calibration:g}) exceed transport.max_spheres "
+                         f"({scenario.transport.max_spheres:.3g}; ~25 bytes of memory each)")
     d = dev.sample_diameters_um(rx.n_spheres, stage_rng(scenario.seed, "diameters"))
     dep = transport_spheres(tree, d, rx.activity_per_sphere_Bq,
                             injection=scenario.transport.injection,
@@ -107,8 +111,12 @@ def run_dose(scenario: Scenario, tree, xyz, act, *, injected_activity_GBq=None, 
                         dose_constant=scenario.treatment.dose_constant,
                         lobule_radius_mm=d.lobule_radius_mm,
                         radiobiology={"alpha_beta_Gy": d.alpha_beta_Gy,
+                                      "tumour_alpha_beta_Gy": d.tumour_alpha_beta_Gy,
+                                      "tumour_eud_alpha_per_Gy": d.tumour_eud_alpha_per_Gy,
                                       "repair_half_time_h": d.repair_half_time_h, "lkb": d.lkb},
-                        points_mm=points_mm)
+                        points_mm=points_mm,
+                        whole_liver_mass_kg=(scenario.liver.whole_liver_mass_kg
+                                             if scenario.liver is not None else None))
 
 
 
@@ -170,6 +178,17 @@ def resolve_scenario(config, *, seed=None, overrides=()) -> Scenario:
     return scenario_from_dict(data, source, base_dir=base)
 
 
+_PER_REGION = ("mean_Gy", "cv", "D90_Gy", "below_40Gy", "below_70Gy")
+#: Numeric keys of a run summary (sweep metrics and summary.csv columns).
+SUMMARY_METRICS = (
+    "activity_GBq", "days_after_calibration", "n_spheres", "activity_per_sphere_Bq",
+    "perfused_mass_g", "terminals", "spheres_per_terminal_mean", "spheres_per_terminal_cv",
+    "tumour_to_normal_uptake", "mird_liver_dose_Gy", "partition_normal_dose_Gy",
+    "partition_tumour_dose_Gy", "grid_um", "normal_mean_BED_Gy", "normal_NTCP_LKB",
+    *(f"{g}_{k}" for g in ("normal", "tumour", "perfused", "lobules_normal", "lobules_tumour")
+      for k in _PER_REGION))
+
+
 def run_summary(scenario: Scenario, tree_info: dict, transport: TransportResult, dose) -> dict:
     """The short summary a run prints and stores (JSON-friendly)."""
     rx, c = transport.prescription, transport.summary["counts"]
@@ -193,11 +212,8 @@ def run_summary(scenario: Scenario, tree_info: dict, transport: TransportResult,
     for name in ("normal", "tumour", "perfused", "lobules_normal", "lobules_tumour"):
         if name in m:
             s = m[name]
-            out[f"{name}_mean_Gy"] = s["mean_Gy"]
-            out[f"{name}_cv"] = s["cv"]
-            out[f"{name}_D90_Gy"] = s["D90_Gy"]
-            out[f"{name}_below_40Gy"] = s["below_40Gy"]
-            out[f"{name}_below_70Gy"] = s["below_70Gy"]
+            for k in _PER_REGION:
+                out[f"{name}_{k}"] = s[k]
     if "normal" in m:
         out["normal_mean_BED_Gy"] = m["normal"]["mean_BED_Gy"]
         out["normal_NTCP_LKB"] = m["normal"].get("NTCP_LKB")

@@ -33,6 +33,9 @@ def liver_from_tree(scenario: Scenario):
     mass = s["perfused_mass_g"] * 1e-3
     tumour = sum(v for k, v in s["mass_g_by_region"].items() if k > 0) * 1e-3
     whole = scenario.liver.whole_liver_mass_kg if scenario.liver is not None else None
+    if whole is not None and whole < mass:
+        raise ValueError(f"liver.whole_liver_mass_kg = {whole}: must be at least the tree's "
+                         f"perfused mass ({mass:.4g} kg)")
     return Liver(perfused_mass_kg=mass, tumour_mass_kg=tumour,
                  tumour_to_normal=float(s.get("tumour_to_normal_ratio", 1.0)),
                  whole_liver_mass_kg=whole)

@@ -27,14 +27,20 @@ class ResultsError(ValueError):
 
 
 def git_sha() -> str:
-    """Commit of the source tree taresim runs from, or "" when unknown."""
+    """Commit of the source tree taresim runs from ("-dirty" when tracked files are modified),
+    or "" when unknown."""
     here = Path(__file__).resolve().parent
     try:
         out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
                              text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return ""
-    return out.stdout.strip() if out.returncode == 0 else ""
+    if out.returncode != 0:
+        return ""
+    sha = out.stdout.strip()
+    status = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                            capture_output=True, text=True, timeout=5)
+    return sha + ("-dirty" if status.returncode == 0 and status.stdout.strip() else "")
 
 
 @contextmanager

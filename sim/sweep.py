@@ -85,6 +85,12 @@ def load_sweep(path) -> tuple[SweepSpec, Path]:
     if len(lengths) > 1:
         raise ConfigError(f"{path}: zip: lists have unequal lengths "
                           f"({', '.join(f'{k}: {len(v)}' for k, v in spec.zip.items())})")
+    from sim.pipeline import SUMMARY_METRICS
+
+    unknown = [m for m in spec.metrics if m not in SUMMARY_METRICS]
+    if unknown:
+        raise ConfigError(f"{path}: metrics: {unknown[0]!r} is not a summary metric (allowed: "
+                          f"{', '.join(SUMMARY_METRICS)})")
     both = set(spec.grid) & set(spec.zip)
     if both:
         raise ConfigError(f"{path}: {sorted(both)[0]} is both in [grid] and [zip]")
@@ -204,7 +210,6 @@ def run_sweep(path, *, output=None, scheduler=None, workers=None, progress=False
     """
     spec, base = load_sweep(path)
     out = Path(output) if output is not None else Path("results") / spec.name
-    out.mkdir(parents=True, exist_ok=True)
     base_text = base.read_text(encoding="utf-8")
     fp = fingerprint(spec, base_text)
     stamp = out / "sweep.json"
@@ -214,11 +219,7 @@ def run_sweep(path, *, output=None, scheduler=None, workers=None, progress=False
             raise ConfigError(f"{out}: holds another sweep (fingerprint {old.get('fingerprint')}"
                               f" != {fp}); choose another --output")
     points = expand_points(spec)
-    for stale in out.glob(".point_*.tmp"):  # left by a killed run; nothing else writes here
-        stale.unlink(missing_ok=True)
-    _write_json(stamp, {"fingerprint": fp, "sweep_file": str(Path(path).resolve()),
-                        "base": str(base), "n_points": len(points), "spec": spec.model_dump()})
-    # validate every point's config before starting workers: bad overrides fail fast, cleanly
+    # validate every point's config before writing anything: bad overrides fail fast, cleanly
     from sim.pipeline import resolve_scenario
 
     for p in points:
@@ -226,6 +227,11 @@ def run_sweep(path, *, output=None, scheduler=None, workers=None, progress=False
             resolve_scenario(base, seed=p["seed"], overrides=point_overrides(spec, p))
         except ConfigError as exc:
             raise ConfigError(f"{path}: point {p['id']} ({p['params']}): {exc}") from None
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(".point_*.tmp"):  # left by a killed run; nothing else writes here
+        stale.unlink(missing_ok=True)
+    _write_json(stamp, {"fingerprint": fp, "sweep_file": str(Path(path).resolve()),
+                        "base": str(base), "n_points": len(points), "spec": spec.model_dump()})
 
     results: dict[int, dict] = {}
     todo = []
