@@ -166,20 +166,30 @@ def dose_at_points(points_mm, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-9
     pts = _as_xyz(points_mm, "points_mm")
     xyz, decays = _sources(sphere_xyz_mm, sphere_activity_Bq, nuclide)
     tab = radial_table(str(nuclide), float(density_g_cm3))
-    out = np.zeros(pts.shape[0])
-    pairs = 0
-    if xyz.shape[0] and pts.shape[0]:
-        cell = tab.r_cut_mm / 2.0
-        lo = xyz.min(axis=0)
+    out, pairs = sum_radial_kernel(pts, xyz, decays, tab.g, tab.h_mm, tab.d_near, tab.r_cut_mm)
+    return (out, pairs) if return_pairs else out
+
+
+def sum_radial_kernel(points, xyz, decays, g, h_mm, d_near, r_cut_mm):
+    """Sum ``decays x K(r)`` over the sources within ``r_cut_mm`` of each point (cell list).
+
+    K is a tabulated radial kernel: g = r^2 K(r) on r_k = k h, K = d_near below h (see
+    :mod:`dosimetry._crossfire_kernels`). Returns the sums (P,) and the pairs examined.
+    """
+    out = np.zeros(points.shape[0])
+    if xyz.shape[0] == 0 or points.shape[0] == 0:
+        return out, 0
+    cell = r_cut_mm / 2.0
+    lo = xyz.min(axis=0)
+    dims = np.maximum(np.ceil((xyz.max(axis=0) - lo) / cell).astype(np.int64), 1)
+    if np.prod(dims) > 4 * xyz.shape[0] + 64:  # sparse sources: coarser cells
+        cell *= (np.prod(dims) / (4 * xyz.shape[0] + 64)) ** (1 / 3)
         dims = np.maximum(np.ceil((xyz.max(axis=0) - lo) / cell).astype(np.int64), 1)
-        if np.prod(dims) > 4 * xyz.shape[0] + 64:  # sparse sources: coarser cells
-            cell *= (np.prod(dims) / (4 * xyz.shape[0] + 64)) ** (1 / 3)
-            dims = np.maximum(np.ceil((xyz.max(axis=0) - lo) / cell).astype(np.int64), 1)
-        order, start = _ck.build_cells(xyz, lo, cell, dims)
-        pairs = _ck.dose_at_points(pts, np.ascontiguousarray(xyz[order]),
-                                   np.ascontiguousarray(decays[order]), start, lo, cell, dims,
-                                   tab.g, 1.0 / tab.h_mm, tab.d_near, tab.r_cut_mm, out)
-    return (out, int(pairs)) if return_pairs else out
+    order, start = _ck.build_cells(xyz, lo, cell, dims)
+    pairs = _ck.dose_at_points(points, np.ascontiguousarray(xyz[order]),
+                               np.ascontiguousarray(decays[order]), start, lo, cell, dims,
+                               g, 1.0 / h_mm, d_near, r_cut_mm, out)
+    return out, int(pairs)
 
 
 def dose_at_points_direct(points_mm, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90",

@@ -24,8 +24,7 @@ import math
 import numpy as np
 from numba import njit
 
-from dosimetry import _crossfire_kernels as _ck
-from dosimetry.crossfire import _as_xyz, _sources
+from dosimetry.crossfire import _as_xyz, _sources, sum_radial_kernel
 
 #: Volume of the classic hepatic lobule (hexagonal prism, apothem 0.6 mm, height 1.5 mm) [mm^3].
 LOBULE_VOLUME_MM3 = 2.0 * math.sqrt(3.0) * 0.6**2 * 1.5
@@ -95,13 +94,4 @@ def dose_in_balls(centres_mm, sphere_xyz_mm, sphere_activity_Bq, *,
     if not radius_mm > 0:
         raise ValueError("radius_mm must be > 0")
     g, h, b0, cut = ball_table(str(nuclide), float(density_g_cm3), float(radius_mm))
-    out = np.zeros(pts.shape[0])
-    if xyz.shape[0] == 0 or pts.shape[0] == 0:
-        return out
-    cell = cut / 2.0
-    lo = xyz.min(axis=0)
-    dims = np.maximum(np.ceil((xyz.max(axis=0) - lo) / cell).astype(np.int64), 1)
-    order, start = _ck.build_cells(xyz, lo, cell, dims)
-    _ck.dose_at_points(pts, np.ascontiguousarray(xyz[order]), np.ascontiguousarray(decays[order]),
-                       start, lo, cell, dims, g, 1.0 / h, b0, cut, out)
-    return out
+    return sum_radial_kernel(pts, xyz, decays, g, h, b0, cut)[0]

@@ -11,7 +11,7 @@ multiplies the conductance by 1 - f).
 import numpy as np
 from numba import njit, prange
 
-from sim._flow_kernels import _child_fraction, update_resistance
+from sim._flow_kernels import flow_fraction, update_resistance
 
 LIVER = 0
 LUNG = 1
@@ -119,25 +119,12 @@ def _descend(child_start, child_index, radius_um, sub_R, straight_child, s_ratio
 
 
 @njit(cache=True)
-def _flow_fraction_below(parent, child_start, child_index, sub_R, i):
-    f = 1.0
-    j = i
-    while parent[j] >= 0:
-        p = parent[j]
-        f *= _child_fraction(child_start, child_index, sub_R, p, j)
-        if f == 0.0:
-            return 0.0
-        j = p
-    return f
-
-
-@njit(cache=True)
 def injected_flow(parent, child_start, child_index, sub_R, inject, dp):
     """Flow into the injected segment for a pressure drop ``dp`` root -> terminals."""
     r0 = sub_R[0]
     if r0 == INF:
         return 0.0
-    return dp / r0 * _flow_fraction_below(parent, child_start, child_index, sub_R, inject)
+    return dp / r0 * flow_fraction(parent, child_start, child_index, sub_R, inject)
 
 
 @njit(cache=True)

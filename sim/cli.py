@@ -3,6 +3,7 @@ plain Python function that can be used without the CLI."""
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 import json
 import math
 import sys
@@ -16,6 +17,19 @@ EXIT_USAGE = 2
 
 class UserError(Exception):
     """An error caused by the user's input: printed as one line, exit status 2."""
+
+
+@contextmanager
+def input_errors(prefix: str = ""):
+    """Report the plain ValueErrors that the physics raises for impossible input (values that
+    pass the config's ranges but not the model) as one-line user errors; subclasses (pydantic,
+    ConfigError, numpy) keep their own handling."""
+    try:
+        yield
+    except ValueError as exc:
+        if type(exc) is not ValueError:
+            raise
+        raise UserError(f"{prefix}{exc}") from None
 
 
 _FIG_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
@@ -90,12 +104,8 @@ def cmd_plan(args) -> int:
     from sim.config import load_scenario
     from sim.plan import plan_scenario
 
-    try:
+    with input_errors(f"{args.config}: "):
         result = plan_scenario(load_scenario(args.config))
-    except ValueError as exc:
-        if type(exc) is not ValueError:
-            raise
-        raise UserError(f"{args.config}: {exc}") from None
     if args.json:
         print_json(result)
         return 0
@@ -487,13 +497,9 @@ def cmd_run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise UserError(f"--seed {args.seed}: out of range (allowed: 0 <= seed < 2^63)")
     check_output(args.output, "-o", (".h5", ".hdf5"))
-    try:
+    with input_errors(f"{args.config}: "):
         res = run(args.config, output=args.output, seed=args.seed, overrides=args.set or (),
                   progress=not args.quiet and sys.stderr.isatty(), figures=not args.no_figures)
-    except ValueError as exc:
-        if type(exc) is not ValueError:
-            raise
-        raise UserError(f"{args.config}: {exc}") from None
     s = res.summary()
     s["output"] = str(res.path)
     if args.json:
@@ -589,14 +595,10 @@ def cmd_compare(args) -> int:
         raise UserError(f"--dose-Gy {args.dose_Gy:g}: out of range (allowed: 1 <= Gy <= 2000)")
     if args.day is not None and not -14 <= args.day <= 28:
         raise UserError(f"--day {args.day:g}: out of range (allowed: -14 <= day <= 28)")
-    try:
+    with input_errors():
         out = compare_devices(args.config, dose_Gy=args.dose_Gy, devices=devices, day=args.day,
                               output_dir=args.output, seed=args.seed,
                               progress=not args.quiet and sys.stderr.isatty())
-    except ValueError as exc:
-        if type(exc) is not ValueError:
-            raise
-        raise UserError(str(exc)) from None
     if args.json:
         print_json(out)
         return 0

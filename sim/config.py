@@ -12,21 +12,17 @@ import tomllib
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from dosimetry.decay import DOSE_CONSTANT_CONVENTIONS
 from sim.config_sim import DoseSpec, FlowSpec, TransportSpec, TreeSpec
-from sim.devices import DeviceSpec, KeyValueError as _KeyError, device_library
+from sim.devices import DeviceSpec, KeyValueError as _KeyError, Section as _Section, device_library
 
 DOSE_CONSTANT_NAMES = ("icrp107", "icrp107-electrons", *DOSE_CONSTANT_CONVENTIONS)
 
 
 class ConfigError(ValueError):
     """Invalid configuration; ``str()`` is the one-line message for the user."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class Patient(_Section):

@@ -8,13 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from typing import Annotated
 
-from sim.devices import KeyValueError
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+from sim.devices import KeyValueError, Section as _Section
 
 
 Vec3 = list[float]
@@ -26,9 +24,7 @@ def _vec3(v, name):
     return v
 
 
-def _resolve(path: str | None, info: ValidationInfo) -> str | None:
-    if path is None:
-        return None
+def _resolve(path: str, info: ValidationInfo) -> str:
     base = (info.context or {}).get("base_dir")
     p = Path(path).expanduser()
     if not p.is_absolute() and base is not None:
@@ -36,6 +32,10 @@ def _resolve(path: str | None, info: ValidationInfo) -> str | None:
     if not p.exists():
         raise ValueError(f"file not found: {p}")
     return str(p)
+
+
+#: A file path in a scenario: resolved against the scenario file's folder, must exist.
+InputPath = Annotated[str, AfterValidator(_resolve)]
 
 
 class DomainSpec(_Section):
@@ -46,17 +46,12 @@ class DomainSpec(_Section):
     semi_axes_mm: Vec3 | None = None
     min_mm: Vec3 | None = None
     max_mm: Vec3 | None = None
-    path: str | None = None
+    path: InputPath | None = None
     origin_mm: Vec3 = [0.0, 0.0, 0.0]
     spacing_mm: Vec3 = [1.0, 1.0, 1.0]
 
     _v = field_validator("centre_mm", "semi_axes_mm", "min_mm", "max_mm", "origin_mm",
                          "spacing_mm")(lambda v, info: _vec3(v, info.field_name))
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v, info: ValidationInfo):
-        return _resolve(v, info)
 
     @model_validator(mode="after")
     def _keys(self):
@@ -119,14 +114,9 @@ class TreeSpec(_Section):
     tissue_density_g_cm3: float = Field(default=1.06, gt=0.5, le=2.0)
     tumours: list[TumourSpec] = []
     minor_share_beta: list[float] = [2.0, 1.0]
-    path: str | None = None
+    path: InputPath | None = None
 
     _r = field_validator("root_xyz_mm")(lambda v: _vec3(v, "root_xyz_mm"))
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v, info: ValidationInfo):
-        return _resolve(v, info)
 
     @model_validator(mode="after")
     def _keys(self):

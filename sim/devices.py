@@ -44,11 +44,13 @@ class KeyValueError(ValueError):
         super().__init__(message)
 
 
-class _Strict(BaseModel):
+class Section(BaseModel):
+    """Base of every config model: unknown keys and loose types are errors; immutable."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class DiameterSpec(_Strict):
+class DiameterSpec(Section):
     """Sphere diameter distribution [um].
 
     ``truncnorm``: a normal truncated to [min_um, max_um] whose truncated mean and SD are
@@ -79,7 +81,7 @@ class DiameterSpec(_Strict):
         return self
 
 
-class DeviceSpec(_Strict):
+class DeviceSpec(Section):
     """One device as written in TOML (see ``sim/data/devices.toml``)."""
 
     name: str

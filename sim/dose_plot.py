@@ -95,18 +95,25 @@ def plot_lobule_histogram(lobule_dose, lobule_region, *, ax=None, title="", thre
     return fig, ax
 
 
-def save_dose_figures(folder: Path, name: str, label: str, result, sphere_xyz) -> list[str]:
-    """Write the dose figures of one run (PNG); returns their paths."""
+def draw_dose_figures(folder: Path, name: str, label: str, *, dose, region, origin_mm,
+                      spacing_mm, planning, lobule_dose, lobule_region, sphere_xyz=None) -> list[str]:
+    """Write the DVH, dose-slice and lobule-dose figures (PNG); returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for suffix, (fig, _) in (
-        ("dvh", plot_dvh(result.dose_Gy, result.region, result.planning, title=label)),
-        ("dose_slice", plot_dose_slice(result.dose_Gy, result.origin_mm, result.spacing_mm,
-                                       sphere_xyz, title=label)),
-        ("lobule_dose", plot_lobule_histogram(result.lobule_dose_Gy, result.lobule_region,
-                                              title=label)),
+        ("dvh", plot_dvh(dose, region, planning, title=label)),
+        ("dose_slice", plot_dose_slice(dose, origin_mm, spacing_mm, sphere_xyz, title=label)),
+        ("lobule_dose", plot_lobule_histogram(lobule_dose, lobule_region, title=label)),
     ):
         p = folder / f"{name}_{suffix}.png"
         fig.savefig(p, dpi=130)
         out.append(str(p))
     return out
+
+
+def save_dose_figures(folder: Path, name: str, label: str, result, sphere_xyz) -> list[str]:
+    """Write the dose figures of one run (PNG) from a :class:`sim.dose_stage.DoseResult`."""
+    return draw_dose_figures(folder, name, label, dose=result.dose_Gy, region=result.region,
+                             origin_mm=result.origin_mm, spacing_mm=result.spacing_mm,
+                             planning=result.planning, lobule_dose=result.lobule_dose_Gy,
+                             lobule_region=result.lobule_region, sphere_xyz=sphere_xyz)

@@ -15,8 +15,8 @@ def draw_all(results: Results, folder=None) -> list[str]:
     coloured by deposited activity. /dose: DVHs with the planning predictions, a dose slice
     with the spheres, the lobule-dose histogram.
     """
-    from sim._tree_kernels import subtree_sum
-    from sim.transport_plot import plot_spheres_per_terminal
+    from sim.dose_plot import draw_dose_figures
+    from sim.transport_plot import draw_deposition_figures
     from sim.tree_plot import plot_tree
 
     folder = Path(folder) if folder is not None else figures_folder(results.path)
@@ -24,38 +24,25 @@ def draw_all(results: Results, folder=None) -> list[str]:
     name = results.attrs.get("scenario") or results.path.stem
     label = label_of(results)
     paths = []
-
-    def save(fig, suffix):
-        p = folder / f"{name}_{suffix}.png"
-        fig.savefig(p, dpi=130)
-        paths.append(str(p))
-
     groups = set(results.groups)
+    dep = results.deposition() if "deposition" in groups else None
     if {"tree", "flow"} <= groups:
         tree, flow = results.tree(), results.flow()
         fig, _ = plot_tree(tree, flow, color_by="flow", title=label)
-        save(fig, "tree_flow")
-        if "deposition" in groups:
-            dep = results.deposition()
-            per_seg = dep["spheres_per_segment"].astype(np.int64)
-            dev = results.scenario().treatment.device
-            fig, _ = plot_spheres_per_terminal({dev: per_seg[tree.is_terminal]}, title=label)
-            save(fig, "spheres_per_terminal")
+        p = folder / f"{name}_tree_flow.png"
+        fig.savefig(p, dpi=130)
+        paths.append(str(p))
+        if dep is not None:
             act = np.bincount(dep["segment"], weights=dep["activity_Bq"].astype(np.float64),
                               minlength=tree.n_segments)
-            fig, _ = plot_tree(tree, flow, values=subtree_sum(tree.parent, act) * 1e-6,
-                               value_label="activity in subtree [MBq]", log=True, title=label)
-            save(fig, "tree_activity")
+            paths += draw_deposition_figures(folder, name, label, tree, flow,
+                                             results.scenario().treatment.device,
+                                             dep["spheres_per_segment"], act)
     if "dose" in groups:
-        from sim.dose_plot import plot_dose_slice, plot_dvh, plot_lobule_histogram
-
         d = results.dose()
-        plan = results.planning()
-        fig, _ = plot_dvh(d["dose_Gy"], d["region"], plan, title=label)
-        save(fig, "dvh")
-        xyz = results.deposition()["position_mm"] if "deposition" in groups else None
-        fig, _ = plot_dose_slice(d["dose_Gy"], d["origin_mm"], d["spacing_mm"], xyz, title=label)
-        save(fig, "dose_slice")
-        fig, _ = plot_lobule_histogram(d["lobule_dose_Gy"], d["lobule_region"], title=label)
-        save(fig, "lobule_dose")
+        paths += draw_dose_figures(folder, name, label, dose=d["dose_Gy"], region=d["region"],
+                                   origin_mm=d["origin_mm"], spacing_mm=d["spacing_mm"],
+                                   planning=results.planning(), lobule_dose=d["lobule_dose_Gy"],
+                                   lobule_region=d["lobule_region"],
+                                   sphere_xyz=None if dep is None else dep["position_mm"])
     return paths

@@ -282,15 +282,6 @@ def _execute(spec, base, out, todo, results, scheduler, workers, progress):
     import dask.config
     from dask.distributed import Client, LocalCluster, as_completed
 
-    # The workers' statistical profiler samples every 10 ms and takes the GIL from the
-    # Python parts of a point (~15 % here); sweeps do not need it.
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
-        _execute_on(spec, base, out, todo, results, scheduler, workers, progress, Client,
-                    LocalCluster, as_completed)
-
-
-def _execute_on(spec, base, out, todo, results, scheduler, workers, progress, Client,
-                LocalCluster, as_completed):
     n_cpu = os.cpu_count() or 1
     if scheduler:
         client = Client(scheduler)
@@ -298,8 +289,11 @@ def _execute_on(spec, base, out, todo, results, scheduler, workers, progress, Cl
         threads = 1
     else:
         n = workers or n_cpu
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+        # The workers' statistical profiler samples every 10 ms and takes the GIL from the
+        # Python parts of a point (~15 % here); sweeps do not need it.
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
         client = Client(cluster)
         threads = max(1, n_cpu // n)
     bar = None

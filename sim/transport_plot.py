@@ -41,31 +41,38 @@ def plot_spheres_per_terminal(per_terminal: dict, *, ax=None, title=""):
     return fig, ax
 
 
-def save_transport_figures(folder: Path, scenario, tree, flow, result) -> list[str]:
-    """Write the transport figures of one run as PNG; returns their paths."""
-    from sim.transport_stats import activity_per_segment_Bq, spheres_per_segment
+def draw_deposition_figures(folder: Path, name: str, label: str, tree, flow, device: str,
+                            per_segment, activity_per_segment_Bq) -> list[str]:
+    """Write the spheres-per-terminal histogram and the tree coloured by deposited activity
+    (PNG) from per-segment sphere counts and activity; returns their paths."""
+    from sim._tree_kernels import subtree_sum
     from sim.tree_plot import plot_tree
 
     folder.mkdir(parents=True, exist_ok=True)
+    per_seg = np.asarray(per_segment, dtype=np.int64)
+    paths = []
+    fig, _ = plot_spheres_per_terminal({device: per_seg[tree.is_terminal]}, title=label)
+    p = folder / f"{name}_spheres_per_terminal.png"
+    fig.savefig(p, dpi=130)
+    paths.append(str(p))
+    # activity lodged in each segment's subtree, so the colour follows it down the tree
+    sub = subtree_sum(tree.parent, np.asarray(activity_per_segment_Bq, dtype=np.float64))
+    fig, _ = plot_tree(tree, flow, values=sub * 1e-6, value_label="activity in subtree [MBq]",
+                       log=True, title=label)
+    p = folder / f"{name}_tree_activity.png"
+    fig.savefig(p, dpi=130)
+    paths.append(str(p))
+    return paths
+
+
+def save_transport_figures(folder: Path, scenario, tree, flow, result) -> list[str]:
+    """Write the transport figures of one run as PNG; returns their paths."""
+    from sim.transport_stats import activity_per_segment_Bq, spheres_per_segment
+
     rx = result.prescription
     label = (f"{rx['device_name']}, {rx['activity_GBq']:.3g} GBq, day "
              f"{rx['days_after_calibration']:g}, seed {scenario.seed}")
     dep = result.deposition
-    per_seg = spheres_per_segment(tree, dep)
-    paths = []
-    fig, _ = plot_spheres_per_terminal({scenario.treatment.device: per_seg[tree.is_terminal]},
-                                       title=label)
-    p = folder / f"{scenario.name}_spheres_per_terminal.png"
-    fig.savefig(p, dpi=130)
-    paths.append(str(p))
-    act = activity_per_segment_Bq(tree, dep)
-    # activity lodged in each segment's subtree, so the colour follows it down the tree
-    from sim._tree_kernels import subtree_sum
-
-    sub = subtree_sum(tree.parent, act)
-    fig, _ = plot_tree(tree, flow, values=sub * 1e-6, value_label="activity in subtree [MBq]",
-                       log=True, title=label)
-    p = folder / f"{scenario.name}_tree_activity.png"
-    fig.savefig(p, dpi=130)
-    paths.append(str(p))
-    return paths
+    return draw_deposition_figures(folder, scenario.name, label, tree, flow,
+                                   scenario.treatment.device, spheres_per_segment(tree, dep),
+                                   activity_per_segment_Bq(tree, dep))

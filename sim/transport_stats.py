@@ -19,7 +19,9 @@ def _stats(x) -> dict:
 
 
 def spheres_per_segment(tree, dep) -> np.ndarray:
-    """Number of liver spheres lodged in each segment, (N,) int64."""
+    """Number of liver spheres lodged in each segment, (N,) int64 (counted by the transport)."""
+    if dep.n_lodged is not None:
+        return dep.n_lodged
     seg = dep.segment[dep.fate == _tk.LIVER]
     return np.bincount(seg, minlength=tree.n_segments).astype(np.int64)
 
