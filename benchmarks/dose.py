@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from dosimetry import crossfire as cf
+from dosimetry import grid
 
 
 def peak_gb():
@@ -73,15 +74,15 @@ def grid_mode(src, side, n, h):
     h3 = np.full(3, h)
     r_cut = cf.radial_table("Y-90", 1.04).r_cut_mm
     for co in (None, (2, 2, 2)):  # compile every kernel on a tiny grid
-        cf.dose_on_grid(src[:10], 2500.0, origin_mm=origin, spacing_mm=h, shape=(8, 8, 8),
+        grid.dose_on_grid(src[:10], 2500.0, origin_mm=origin, spacing_mm=h, shape=(8, 8, 8),
                         coarse_factor=co)
-    cf.grid_kernel.cache_clear()
+    grid.grid_kernel.cache_clear()
     t0 = time.perf_counter()
-    cfac = cf._auto_coarse_factor(np.array(shape), h3, r_cut, 2, 2e9, np.float32)
-    cf.grid_kernel("Y-90", 1.04, (h, h, h), 2, cfac)
+    cfac = grid._auto_coarse_factor(np.array(shape), h3, r_cut, 2, 2e9, np.float32)
+    grid.grid_kernel("Y-90", 1.04, (h, h, h), 2, cfac)
     t_kernel = time.perf_counter() - t0
     t0 = time.perf_counter()
-    dose, info = cf.dose_on_grid(src, 2500.0, origin_mm=origin, spacing_mm=h, shape=shape,
+    dose, info = grid.dose_on_grid(src, 2500.0, origin_mm=origin, spacing_mm=h, shape=shape,
                                  return_info=True)
     dt = time.perf_counter() - t0
     inside = np.all((src >= origin - h / 2) & (src < origin - h / 2 + n * h), axis=1).sum()
@@ -91,9 +92,9 @@ def grid_mode(src, side, n, h):
           f"tile(s), {info['coarse_tiles']} coarse tile(s); kernels built in {t_kernel:.2f} s "
           f"(cached after); peak RSS so far {peak_gb():.2f} GB; mean dose {dose.mean():.0f} Gy")
     if n <= 256:  # the one-level variant, for comparison (its FFT spans the whole kernel)
-        cf.grid_kernel("Y-90", 1.04, (h, h, h), 2, None)
+        grid.grid_kernel("Y-90", 1.04, (h, h, h), 2, None)
         t0 = time.perf_counter()
-        one = cf.dose_on_grid(src, 2500.0, origin_mm=origin, spacing_mm=h, shape=shape,
+        one = grid.dose_on_grid(src, 2500.0, origin_mm=origin, spacing_mm=h, shape=shape,
                               coarse_factor=None)
         dt1 = time.perf_counter() - t0
         print(f"  same grid with one level (kernel half-width {int(math.ceil(r_cut / h + 0.5))}): "
@@ -111,9 +112,9 @@ def baselines(src, side, n, h, t_ours, skip_naive):
     shape = (n, n, n)
     origin = np.full(3, side / 2 - n * h / 2 + h / 2)
     r_cut = cf.radial_table("Y-90", 1.04).r_cut_mm
-    cfac = cf._auto_coarse_factor(np.array(shape), np.full(3, h), r_cut, 2, 2e9, np.float32)
+    cfac = grid._auto_coarse_factor(np.array(shape), np.full(3, h), r_cut, 2, 2e9, np.float32)
     idx = np.floor((src - origin) / h + 0.5).astype(np.int64)
-    kernels = [("the same fine kernel", cf.grid_kernel("Y-90", 1.04, (h, h, h), 2, cfac))]
+    kernels = [("the same fine kernel", grid.grid_kernel("Y-90", 1.04, (h, h, h), 2, cfac))]
     if not skip_naive:
         kernels.append(("the one-level kernel", None))
     for label, kern in kernels:
@@ -125,14 +126,14 @@ def baselines(src, side, n, h, t_ours, skip_naive):
                   f"~{need / 1e9:.0f} GB")
             continue
         if kern is None:
-            kern = cf.grid_kernel("Y-90", 1.04, (h, h, h), 2, None)
+            kern = grid.grid_kernel("Y-90", 1.04, (h, h, h), 2, None)
         buf = np.zeros(tuple(int(s + 2 * kk) for s, kk in zip(shape, k)), dtype=np.float32)
         sel = np.flatnonzero(np.all((idx >= -k - 2) & (idx < n + k + 2), axis=1))
         sel = sel[np.argsort(idx[sel, 0], kind="stable")]
         decays = cf.decays_complete(np.full(sel.size, 2500.0))
-        gk.bin_quart(np.ascontiguousarray(src[sel]), decays, cf._slabs(idx[sel, 0], 5), origin,
+        gk.bin_quart(np.ascontiguousarray(src[sel]), decays, grid._slabs(idx[sel, 0], 5), origin,
                      np.full(3, 1 / h), -k, buf)
-        full = cf._mirror(kern.fine).astype(np.float32)
+        full = grid._mirror(kern.fine).astype(np.float32)
         t0 = time.perf_counter()
         fftconvolve(buf, full, mode="valid")
         dt = time.perf_counter() - t0

@@ -16,7 +16,8 @@ import numpy as np
 
 from dosimetry import _electron_mc as mc
 from dosimetry.electron_physics import build_tables
-from dosimetry.kernels import beta_source_cdf, load_kernel
+from dosimetry.kernel_build import beta_source_cdf
+from dosimetry.kernels import load_kernel
 from dosimetry.voxel_s import voxel_energy_fractions
 
 

@@ -107,18 +107,3 @@ def dose_at_points(points, src_xyz, src_decays, cell_start, origin, cell_mm, dim
         out[p] = acc
         pairs[p] = npair
     return pairs.sum()
-
-
-@njit(cache=True, parallel=True)
-def dose_at_points_direct(points, src_xyz, src_decays, g, inv_h, d_near, r_cut, out):
-    """Direct O(P N) sum without a cell list (for tests and small cases)."""
-    r_cut2 = r_cut * r_cut
-    for p in prange(points.shape[0]):
-        acc = 0.0
-        for j in range(src_xyz.shape[0]):
-            ex = src_xyz[j, 0] - points[p, 0]
-            ey = src_xyz[j, 1] - points[p, 1]
-            ez = src_xyz[j, 2] - points[p, 2]
-            acc += src_decays[j] * kernel_value(ex * ex + ey * ey + ez * ez, g, inv_h, d_near,
-                                                r_cut2)
-        out[p] = acc

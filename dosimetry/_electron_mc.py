@@ -9,8 +9,8 @@ along a step is deposited at a point drawn uniformly along the (two-leg) path; e
 the cut-off E_c deposit their energy where they stop.
 
 Randomness: each history has its own xoshiro256** stream seeded by splitmix64 from
-(seed, history index) [3]_, so tallies do not depend on the number of threads. Histories are
-grouped in contiguous batches; each batch tallies into its own row (batch method for the
+(seed, history index) (:mod:`dosimetry.rng`), so tallies do not depend on the number of
+threads. Histories are grouped in contiguous batches; each batch tallies into its own row (batch method for the
 statistical uncertainty), and batches run in parallel (``prange``).
 
 References
@@ -18,8 +18,6 @@ References
 .. [1] Berger MJ. Monte Carlo calculation of the penetration and diffusion of fast charged
        particles. Methods Comput Phys 1963;1:135.
 .. [2] Fernandez-Varea JM et al. Nucl Instrum Meth B 1993;73:447 (random hinge, Wentzel MS).
-.. [3] Blackman D, Vigna S. Scrambled linear pseudorandom number generators. ACM Trans Math
-       Softw 2021;47:36 (xoshiro256**, splitmix64).
 """
 from __future__ import annotations
 
@@ -28,60 +26,12 @@ import math
 import numpy as np
 from numba import njit, prange
 
-MEC2 = 0.51099895
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
+from dosimetry.electron_physics import MEC2_MEV as MEC2
+from dosimetry.rng import seed_hash, xoshiro_normal as _normal, xoshiro_seed as _seed
+from dosimetry.rng import xoshiro_uniform as _uniform
 #: Columns of the per-batch accumulator: bremsstrahlung [MeV], energy of dropped delta rays
 #: (stack full) [MeV], steps, delta rays.
 ACC_BREMS, ACC_DROPPED, ACC_STEPS, ACC_DELTAS = 0, 1, 2, 3
-
-
-@njit(inline="always")
-def _mix(z):
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(inline="always")
-def _rotl(x, k):
-    return (x << k) | (x >> (np.uint64(64) - k))
-
-
-@njit(inline="always")
-def _seed(s, seed_hash, index):
-    """xoshiro256** state of history ``index``: splitmix64 outputs 4i+1..4i+4 after seed_hash."""
-    x = seed_hash + np.uint64(index) * np.uint64(4) * _GOLDEN
-    for k in range(4):
-        x = x + _GOLDEN
-        s[k] = _mix(x)
-
-
-@njit(inline="always")
-def _next(s):
-    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
-    result = _rotl(s1 * np.uint64(5), np.uint64(7)) * np.uint64(9)
-    t = s1 << np.uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, np.uint64(45))
-    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
-    return result
-
-
-@njit(inline="always")
-def _uniform(s):
-    """Uniform double in (0, 1)."""
-    return (float(_next(s) >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
-
-
-@njit(inline="always")
-def _normal(s):
-    return math.sqrt(-2.0 * math.log(_uniform(s))) * math.cos(2.0 * math.pi * _uniform(s))
 
 
 @njit(inline="always")
@@ -306,25 +256,6 @@ def run_batches(n_hist, n_batches, seed_hash, spec_e, spec_cdf, tab, ln_e0, dln,
                        tab, ln_e0, dln, ms_ln_a, ms_ln_t0, ms_inv_dln, ecut, wcut, frac,
                        inv_dr, stk, row, arow)
     return tally, acc
-
-
-@njit(cache=True)
-def uniform_stream(seed_hash, index, n):
-    """First ``n`` uniforms of history ``index``'s stream (for tests of the generator)."""
-    s = np.empty(4, dtype=np.uint64)
-    _seed(s, seed_hash, index)
-    out = np.empty(n)
-    for k in range(n):
-        out[k] = _uniform(s)
-    return out
-
-
-def seed_hash(seed: int) -> np.uint64:
-    """64-bit stream key of a non-negative integer seed (splitmix64 finaliser)."""
-    z = (int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % (1 << 64)
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % (1 << 64)
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % (1 << 64)
-    return np.uint64(z ^ (z >> 31))
 
 
 def simulate_point_source(spec_e_mev, spec_cdf, tables, *, histories: int, seed: int = 0,

@@ -19,10 +19,11 @@ import math
 
 import numpy as np
 
-#: Joules per MeV (CODATA 2018 exact elementary charge).
-J_PER_MEV = 1.602176634e-13
-SECONDS_PER_HOUR = 3600.0
-LN2 = math.log(2.0)
+from dosimetry.constants import J_PER_MEV, LN2, SECONDS_PER_HOUR
+
+__all__ = ["Nuclide", "get_nuclide", "normalise_name", "activity_at", "cumulated_decays",
+           "fraction_delivered", "dose_constant", "dose_constant_from_data",
+           "DOSE_CONSTANT_CONVENTIONS", "DOSE_CONSTANT_NAMES"]
 
 _TIME_TO_H = {"s": 1.0 / 3600.0, "m": 1.0 / 60.0, "h": 1.0, "d": 24.0, "y": 365.25 * 24.0}
 
@@ -68,16 +69,6 @@ class Nuclide:
         """Mean energy of all electrons per decay [MeV]: betas + conversion + Auger electrons."""
         return self.mean_beta_energy_MeV + self.mean_other_electron_energy_MeV
 
-    @property
-    def decay_constant_per_h(self) -> float:
-        """Decay constant lambda = ln 2 / T1/2 [1/h]."""
-        return LN2 / self.half_life_h
-
-    @property
-    def mean_life_h(self) -> float:
-        """Mean life tau = T1/2 / ln 2 [h]."""
-        return self.half_life_h / LN2
-
     def spectrum_mean_energy_MeV(self) -> float:
         """Mean beta energy per decay from the tabulated spectrum [MeV] (trapezoid rule).
 
@@ -122,13 +113,6 @@ class Nuclide:
         # Rationalised root 2t / (w0 + disc) is stable for small slopes.
         x = np.where(flat, t / np.maximum(w0, 1e-300), 2.0 * t / np.where(denom > 0, denom, 1.0))
         return e[k] + np.clip(x, 0.0, de[k])
-
-
-# Values transcribed in REFERENCE.md section 1 (ICRP-107); used to check the package data.
-_EXPECTED = {
-    "Y-90": {"half_life_h": 64.1, "mean_beta_energy_MeV": 0.93290, "endpoint_energy_MeV": 2.2801},
-    "Ho-166": {"half_life_h": 26.8, "mean_beta_energy_MeV": 0.66499, "endpoint_energy_MeV": 1.8539},
-}
 
 
 @lru_cache(maxsize=None)
@@ -337,3 +321,7 @@ def dose_constant(convention="icrp107", nuclide: str = "Y-90") -> float:
         return k
     allowed = ", ".join(["'icrp107'", "'icrp107-electrons'"] + [f"'{k}'" for k in DOSE_CONSTANT_CONVENTIONS])
     raise ValueError(f"dose_constant: {convention!r} is not one of {allowed} or a positive number")
+
+
+#: Names :func:`dose_constant` accepts.
+DOSE_CONSTANT_NAMES = ("icrp107", "icrp107-electrons", *DOSE_CONSTANT_CONVENTIONS)

@@ -10,30 +10,13 @@ References
 """
 from __future__ import annotations
 
+from matplotlib.figure import Figure
 import numpy as np
 
-#: Scaled point kernels J(x) = 4 pi rho r^2 r0 D(r) / E0 (x = r / r0, r0 = CSDA range) of
-#: monoenergetic electrons in water at x = 0.1, 0.2, ..., 0.9: ETRAN (Berger's code, as tabulated
-#: by Ferrer et al., Cancer Biother Radiopharm 2007;22:125) and EGSnrc (Mainegra-Hing et al.,
-#: Med Phys 2005;32:685), both as distributed with Geant4 example TestEm12 (berger/).
-#: EGSnrc values are its 0.05-wide bins interpolated to these x.
-PUBLISHED_MONO_X = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-PUBLISHED_MONO_J = {
-    ("ETRAN", 0.1): (0.650, 0.769, 0.944, 1.202, 1.490, 1.658, 1.521, 0.969, 0.414),
-    ("ETRAN", 0.5): (0.763, 0.854, 0.989, 1.203, 1.452, 1.593, 1.442, 0.956, 0.336),
-    ("ETRAN", 1.0): (0.840, 0.915, 1.020, 1.190, 1.397, 1.517, 1.400, 0.920, 0.349),
-    ("EGSnrc", 0.1): (0.655, 0.776, 0.951, 1.184, 1.434, 1.586, 1.478, 1.053, 0.482),
-    ("EGSnrc", 1.0): (0.832, 0.908, 1.017, 1.176, 1.362, 1.474, 1.375, 0.968, 0.408),
-}
-#: X90 / r0 of the same published kernels (integrated here from the full published curves).
-PUBLISHED_MONO_X90 = {("ETRAN", 0.1): 0.793, ("ETRAN", 0.5): 0.782, ("ETRAN", 1.0): 0.780,
-                      ("EGSnrc", 0.1): 0.805, ("EGSnrc", 1.0): 0.790}
+from dosimetry.constants import J_PER_MEV
+from dosimetry.reference_data import PUBLISHED_FRACTIONS, PUBLISHED_MONO_J, PUBLISHED_MONO_X
 
-#: Published integral comparison points: nuclide -> [(r_mm in water, low, high, label)] for
-#: the fraction of the emitted energy deposited within r (bremsstrahlung counted as lost).
-PUBLISHED_FRACTIONS = {
-    "Y-90": [(11.0, 0.995, 0.997, "Graves 2019: 99.5-99.7 % within 11 mm")],
-}
+__all__ = ["plot_kernel"]
 
 
 def plot_kernel(kernel, ax=None, *, reference=None, r_max_mm=None):
@@ -64,21 +47,20 @@ def plot_kernel(kernel, ax=None, *, reference=None, r_max_mm=None):
     monoenergetic kernels the published ETRAN / EGSnrc scaled kernels [2]_ are overlaid.
     """
     if ax is None:
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
     rho = kernel.density_g_cm3
     r_top = float(r_max_mm) if r_max_mm else 1.05 * kernel.range_mm
     r = np.linspace(0.0, r_top, 600)
     # r^2 D of the point kernel = (dE/dr) / (4 pi rho): finite at r = 0 (no small-sphere cap)
-    r2d = kernel.energy_density_MeV_per_mm(r) * 1.602176634e-13 / (4 * np.pi * rho * 1e-6) * 1e9
+    r2d = kernel.energy_density_MeV_per_mm(r) * J_PER_MEV / (4 * np.pi * rho * 1e-6) * 1e9
     ax.plot(r, r2d, color="C0", lw=1.6, label=f"{kernel.nuclide} DPK (this work), {rho:g} g/cm$^3$")
     mids = 0.5 * (kernel.r_inner_mm + kernel.r_outer_mm)
     keep = mids <= r_top
     shell = kernel.energy_MeV_per_decay / (kernel.r_outer_mm - kernel.r_inner_mm) \
-        * 1.602176634e-13 / (4 * np.pi * rho * 1e-6) * 1e9
+        * J_PER_MEV / (4 * np.pi * rho * 1e-6) * 1e9
     ax.plot(mids[keep], shell[keep], ".", ms=2, color="C0", alpha=0.4, label="MC shells")
     e0 = kernel.metadata.get("source_energy_MeV")
     r0 = kernel.metadata.get("csda_range_mm")
@@ -86,7 +68,7 @@ def plot_kernel(kernel, ax=None, *, reference=None, r_max_mm=None):
         for (code, energy), js in PUBLISHED_MONO_J.items():
             if abs(energy - e0) < 1e-9:
                 rr = np.array(PUBLISHED_MONO_X) * r0 / rho
-                ax.plot(rr, np.array(js) * e0 / r0 * rho * 1.602176634e-13 / (4 * np.pi * rho * 1e-6) * 1e9,
+                ax.plot(rr, np.array(js) * e0 / r0 * rho * J_PER_MEV / (4 * np.pi * rho * 1e-6) * 1e9,
                         "^" if code == "ETRAN" else "s", ms=4, mfc="none",
                         label=f"{code} ({'Berger/Ferrer 2007' if code == 'ETRAN' else 'Mainegra-Hing 2005'})")
     for rr, val, label in (reference or []):

@@ -24,13 +24,12 @@ import math
 import numpy as np
 from numba import njit
 
-from dosimetry.crossfire import _as_xyz, _sources, sum_radial_kernel
+from dosimetry.constants import (J_PER_MEV, LOBULE_BALL_RADIUS_MM, LOBULE_VOLUME_MM3,
+                                 SOFT_TISSUE_DENSITY_G_CM3)
+from dosimetry.crossfire import as_points_mm, sphere_decays, sum_radial_kernel
+from dosimetry.kernels import load_kernel
 
-#: Volume of the classic hepatic lobule (hexagonal prism, apothem 0.6 mm, height 1.5 mm) [mm^3].
-LOBULE_VOLUME_MM3 = 2.0 * math.sqrt(3.0) * 0.6**2 * 1.5
-#: Radius of the ball of the same volume [mm].
-LOBULE_BALL_RADIUS_MM = (3.0 * LOBULE_VOLUME_MM3 / (4.0 * math.pi)) ** (1.0 / 3.0)
-MEV_J = 1.602176634e-13
+__all__ = ["dose_in_balls", "ball_table", "LOBULE_VOLUME_MM3", "LOBULE_BALL_RADIUS_MM"]
 
 
 @njit(cache=True)
@@ -53,16 +52,14 @@ def _ball_kernel(s_grid, r_mid, dE, R, out):
 
 
 @lru_cache(maxsize=16)
-def ball_table(nuclide: str = "Y-90", density_g_cm3: float = 1.04,
+def ball_table(nuclide: str = "Y-90", density_g_cm3: float = SOFT_TISSUE_DENSITY_G_CM3,
                radius_mm: float = LOBULE_BALL_RADIUS_MM, step_mm: float = 0.002):
     """Tabulated B(s) [Gy per decay] as (g = s^2 B, step, B(0), cut-off [mm])."""
-    from dosimetry.kernels import load_kernel
-
     k = load_kernel(nuclide, density_g_cm3=density_g_cm3)
     nz = np.flatnonzero(k.energy_MeV_per_decay > 0)
     r_max = float(k.r_outer_mm[nz[-1]])
     edges = np.arange(0.0, r_max + 1e-3, 1e-3)
-    e_cum = k.energy_within_MeV(edges) * MEV_J
+    e_cum = k.energy_within_MeV(edges) * J_PER_MEV
     r_mid = 0.5 * (edges[1:] + edges[:-1])
     dE = np.diff(e_cum)
     cut = radius_mm + r_max
@@ -75,7 +72,7 @@ def ball_table(nuclide: str = "Y-90", density_g_cm3: float = 1.04,
 
 
 def dose_in_balls(centres_mm, sphere_xyz_mm, sphere_activity_Bq, *,
-                  radius_mm=LOBULE_BALL_RADIUS_MM, nuclide="Y-90", density_g_cm3=1.04):
+                  radius_mm=LOBULE_BALL_RADIUS_MM, nuclide="Y-90", density_g_cm3=SOFT_TISSUE_DENSITY_G_CM3):
     """Mean absorbed dose [Gy] over balls of radius ``radius_mm`` around ``centres_mm``.
 
     Complete decay; the default radius gives the classic lobule's volume (1.87 mm^3), so with
@@ -89,8 +86,8 @@ def dose_in_balls(centres_mm, sphere_xyz_mm, sphere_activity_Bq, *,
     radius_mm : float
         Ball radius [mm].
     """
-    pts = _as_xyz(centres_mm, "centres_mm")
-    xyz, decays = _sources(sphere_xyz_mm, sphere_activity_Bq, nuclide)
+    pts = as_points_mm(centres_mm, "centres_mm")
+    xyz, decays = sphere_decays(sphere_xyz_mm, sphere_activity_Bq, nuclide)
     if not radius_mm > 0:
         raise ValueError("radius_mm must be > 0")
     g, h, b0, cut = ball_table(str(nuclide), float(density_g_cm3), float(radius_mm))

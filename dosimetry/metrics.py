@@ -8,29 +8,37 @@ from __future__ import annotations
 
 import numpy as np
 
-from dosimetry.radiobiology import _weights
+__all__ = ["sample_weights", "dose_statistics", "cumulative_dvh", "D_LEVELS", "V_LEVELS_GY",
+           "BELOW_GY"]
 
 D_LEVELS = (98, 90, 70, 50, 10, 2)
 V_LEVELS_GY = (20, 40, 70, 100, 120, 150, 205)
 BELOW_GY = (40, 70)
 
 
-def weighted_quantile(values, q, weights=None):
-    """Quantile(s) ``q`` in [0, 1] of weighted samples (inverse of the weighted CDF)."""
-    d, w = _weights(values, weights)
-    order = np.argsort(d, kind="stable")
-    cw = np.cumsum(w[order])
-    idx = np.searchsorted(cw, np.asarray(q) * cw[-1], side="left")
-    return d[order][np.clip(idx, 0, d.size - 1)]
+def sample_weights(dose, weights=None):
+    """Dose samples as a flat float64 array and their weights normalised to sum 1.
 
+    Parameters
+    ----------
+    dose : array [Gy]
+    weights : array, optional
+        Volume or mass of each sample (default: equal weights).
 
-def d_percent(dose_Gy, percent: float, weights=None) -> float:
-    """Dx: the largest dose D with V(D) >= x % (the minimum dose of the hottest x %) [Gy]."""
-    d, w = _weights(dose_Gy, weights)
-    order = np.argsort(-d, kind="stable")
-    cw = np.cumsum(w[order])
-    k = int(np.searchsorted(cw, percent / 100.0 * (1.0 - 1e-12), side="left"))
-    return float(d[order][min(k, d.size - 1)])
+    Raises
+    ------
+    ValueError
+        Weights of another shape, negative, or all zero.
+    """
+    d = np.asarray(dose, dtype=np.float64).ravel()
+    if weights is None:
+        w = np.full(d.size, 1.0 / max(d.size, 1))
+    else:
+        w = np.asarray(weights, dtype=np.float64).ravel()
+        if w.shape != d.shape or np.any(w < 0) or w.sum() <= 0:
+            raise ValueError("weights must match the doses, be >= 0 and not all 0")
+        w = w / w.sum()
+    return d, w
 
 
 def dose_statistics(dose_Gy, weights=None, *, d_levels=D_LEVELS, v_levels_Gy=V_LEVELS_GY,
@@ -49,7 +57,7 @@ def dose_statistics(dose_Gy, weights=None, *, d_levels=D_LEVELS, v_levels_Gy=V_L
         ``mean_Gy``, ``sd_Gy``, ``cv``, ``min_Gy``, ``max_Gy``, ``D{x}_Gy``, ``V{x}Gy``
         (fraction), ``below_{x}Gy`` (fraction), ``n``.
     """
-    d, w = _weights(dose_Gy, weights)
+    d, w = sample_weights(dose_Gy, weights)
     if d.size == 0:
         return {"n": 0}
     mean = float(np.sum(w * d))
@@ -77,7 +85,7 @@ def cumulative_dvh(dose_Gy, weights=None, *, bins=400, max_dose_Gy=None):
     dose_axis_Gy : (bins + 1,) ndarray
     volume_fraction : (bins + 1,) ndarray, 1 at 0 Gy, non-increasing
     """
-    d, w = _weights(dose_Gy, weights)
+    d, w = sample_weights(dose_Gy, weights)
     top = float(max_dose_Gy if max_dose_Gy is not None else (d.max() if d.size else 1.0))
     axis = np.linspace(0.0, top, bins + 1)
     order = np.argsort(d)

@@ -41,6 +41,15 @@ LUNG_DOSE_LIMIT_CUMULATIVE_GY = 50.0
 TUMOUR_BURDEN_LIMIT = 0.70
 #: Lung shunt fraction above which resin (BSA) treatment is contraindicated [3].
 LSF_CONTRAINDICATION_RESIN = 0.20
+#: EANM 2022: glass, whole normal liver mean dose limit [Gy] [6].
+GLASS_NORMAL_LIVER_LIMIT_GY = 75.0
+#: EANM 2022: resin, perfused normal liver mean dose limit (unilobar) [Gy] [6].
+RESIN_NORMAL_LIVER_LIMIT_GY = 40.0
+
+__all__ = ["PlanResult", "mird", "partition", "bsa", "lung_dose_Gy", "body_surface_area_m2",
+           "bsa_lsf_reduction", "LUNG_DOSE_LIMIT_SINGLE_GY", "LUNG_DOSE_LIMIT_CUMULATIVE_GY",
+           "TUMOUR_BURDEN_LIMIT", "LSF_CONTRAINDICATION_RESIN", "GLASS_NORMAL_LIVER_LIMIT_GY",
+           "RESIN_NORMAL_LIVER_LIMIT_GY"]
 
 
 @dataclass

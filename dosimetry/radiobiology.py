@@ -20,17 +20,10 @@ import math
 import numpy as np
 from scipy.special import ndtr
 
+from dosimetry.metrics import sample_weights
 
-def _weights(dose, weights):
-    d = np.asarray(dose, dtype=np.float64).ravel()
-    if weights is None:
-        w = np.full(d.size, 1.0 / max(d.size, 1))
-    else:
-        w = np.asarray(weights, dtype=np.float64).ravel()
-        if w.shape != d.shape or np.any(w < 0) or w.sum() <= 0:
-            raise ValueError("weights must match the doses, be >= 0 and not all 0")
-        w = w / w.sum()
-    return d, w
+__all__ = ["dale_G", "bed_Gy", "eqd2_Gy", "eud_Gy", "geud_Gy", "lkb_ntcp", "LKBParameters",
+           "LKB_PARAMETER_SETS"]
 
 
 def dale_G(half_life_h: float, repair_half_time_h: float) -> float:
@@ -46,7 +39,7 @@ def dale_G(half_life_h: float, repair_half_time_h: float) -> float:
 def bed_Gy(dose_Gy, *, alpha_beta_Gy: float, repair_half_time_h: float, half_life_h: float):
     """Biologically effective dose of a permanent implant, BED = D (1 + G D / (alpha/beta)) [Gy].
 
-    Check (REFERENCE.md section 5): alpha/beta 2.5 Gy, T_rep 1.5 h, Y-90, D = 100 Gy ->
+    Check (Dale 1985; docs/physics.md, "Radiobiology"): alpha/beta 2.5 Gy, T_rep 1.5 h, Y-90, D = 100 Gy ->
     191.46 Gy. Applied voxel by voxel (the LQ model is not linear in dose).
 
     References
@@ -67,7 +60,7 @@ def eqd2_Gy(bed, *, alpha_beta_Gy: float):
 
 def eud_Gy(dose_Gy, alpha_per_Gy: float, weights=None) -> float:
     """Niemierko EUD for tumours: EUD = -(1/alpha) ln sum v_i exp(-alpha D_i) [Gy]."""
-    d, w = _weights(dose_Gy, weights)
+    d, w = sample_weights(dose_Gy, weights)
     if not alpha_per_Gy > 0:
         raise ValueError("alpha_per_Gy must be > 0")
     # log-sum-exp for stability at high doses
@@ -78,7 +71,7 @@ def eud_Gy(dose_Gy, alpha_per_Gy: float, weights=None) -> float:
 
 def geud_Gy(dose_Gy, a: float, weights=None) -> float:
     """Generalised EUD: (sum v_i D_i^a)^(1/a) [Gy]; a = 1 is the mean, a -> inf the maximum."""
-    d, w = _weights(dose_Gy, weights)
+    d, w = sample_weights(dose_Gy, weights)
     if a == 0:
         raise ValueError("a must be non-zero")
     if np.any(d < 0):

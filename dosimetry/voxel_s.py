@@ -33,7 +33,10 @@ import math
 
 import numpy as np
 
-from dosimetry.decay import J_PER_MEV
+from dosimetry.constants import J_PER_MEV, SOFT_TISSUE_DENSITY_G_CM3
+from dosimetry.kernels import load_kernel
+
+__all__ = ["voxel_s_values", "voxel_energy_fractions", "mirror_octant", "kernel_report"]
 
 
 def _gauss01(n: int):
@@ -149,8 +152,6 @@ def mirror_octant(octant: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def _voxel_s_cached(nuclide: str, size: tuple, density: float, n: int, quad_points: int):
-    from dosimetry.kernels import load_kernel
-
     k = load_kernel(nuclide, density_g_cm3=density)
     frac = voxel_energy_fractions(k, size, n, quad_points=quad_points)
     mass_kg = float(np.prod(size)) * density * 1e-6
@@ -159,7 +160,8 @@ def _voxel_s_cached(nuclide: str, size: tuple, density: float, n: int, quad_poin
     return out
 
 
-def voxel_s_values(nuclide: str = "Y-90", voxel_mm=4.42, density_g_cm3: float = 1.04, n: int = 5,
+def voxel_s_values(nuclide: str = "Y-90", voxel_mm=4.42,
+                   density_g_cm3: float = SOFT_TISSUE_DENSITY_G_CM3, n: int = 5,
                    *, kernel=None, quad_points: int = 16) -> np.ndarray:
     """Voxel S values of a beta emitter in a water-like medium [mGy/(MBq s)].
 
@@ -195,3 +197,45 @@ def voxel_s_values(nuclide: str = "Y-90", voxel_mm=4.42, density_g_cm3: float = 
     frac = voxel_energy_fractions(kernel, size, n, quad_points=quad_points)
     mass_kg = float(np.prod(size)) * kernel.density_g_cm3 * 1e-6
     return frac * kernel.energy_per_decay_MeV * J_PER_MEV / mass_kg * 1e9
+
+
+def kernel_report(nuclide: str, voxel_mm=None,
+                  density_g_cm3: float = SOFT_TISSUE_DENSITY_G_CM3) -> dict:
+    """Key numbers of a shipped kernel and, with a voxel size, its voxel S values.
+
+    This is what ``taresim kernel`` prints.
+
+    Parameters
+    ----------
+    nuclide : str
+        ``"Y-90"`` or ``"Ho-166"``.
+    voxel_mm : float or sequence of 3 floats, optional
+        Voxel size [mm]; when given, voxel S values are added.
+    density_g_cm3 : float
+        Medium density [g/cm^3] (soft tissue 1.04 by default).
+
+    Returns
+    -------
+    dict
+        ``nuclide``, ``voxel_mm``, ``density_g_cm3``, ``energy_per_decay_MeV`` (absorbed),
+        ``fraction_within_mm`` ({"1", "2", "5", "11"}: of the absorbed energy),
+        ``x90_mm``, ``bremsstrahlung_fraction``, and with a voxel
+        ``s_values_mGy_per_MBq_s``: rows ``[i, j, k, S]`` for 0 <= i <= j <= k <= 5 (cubic
+        voxels; all 0 <= i, j, k <= 5 for anisotropic voxels).
+    """
+    k = load_kernel(nuclide, density_g_cm3=density_g_cm3)
+    s = k.summary()
+    out = {"nuclide": k.nuclide, "voxel_mm": voxel_mm, "density_g_cm3": float(density_g_cm3),
+           "energy_per_decay_MeV": s["energy_per_decay_MeV"],
+           "fraction_within_mm": s["fraction_within_mm"], "x90_mm": s["x90_mm"],
+           "bremsstrahlung_fraction": s["bremsstrahlung_fraction"]}
+    if voxel_mm is not None:
+        sv = voxel_s_values(nuclide, voxel_mm, density_g_cm3=density_g_cm3, n=5)
+        vox = np.broadcast_to(np.asarray(voxel_mm, dtype=float), (3,))
+        cubic = bool(np.all(vox == vox[0]))
+        out["voxel_mm"] = float(vox[0]) if cubic else [float(v) for v in vox]
+        out["s_values_mGy_per_MBq_s"] = [
+            [i, j, kk, float(sv[i, j, kk])]
+            for i in range(6) for j in range(6) for kk in range(6)
+            if not cubic or i <= j <= kk]
+    return out

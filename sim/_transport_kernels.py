@@ -1,7 +1,7 @@
 """Numba kernels of microsphere transport (plain arrays only; see :mod:`sim.transport`).
 
-Random numbers: every sphere has its own stream, seeded by SplitMix64 from (stage seed, global
-sphere index) and advanced by xorshift64*, so a sphere's path does not depend on how spheres are
+Random numbers: every sphere has its own stream (:mod:`dosimetry.rng`), seeded by SplitMix64
+from (stage seed, global sphere index) and advanced by xorshift64*, so a sphere's path does not depend on how spheres are
 split into chunks or threads.
 
 Fates (module constants): LIVER 0, LUNG 1, REFLUX 2, UNDELIVERED 3.
@@ -11,6 +11,7 @@ multiplies the conductance by 1 - f).
 import numpy as np
 from numba import njit, prange
 
+from dosimetry.rng import stream_state as _stream, xorshift_next as _next
 from sim._flow_kernels import flow_fraction, update_resistance
 
 LIVER = 0
@@ -23,35 +24,6 @@ EMB_LINEAR = 1
 EMB_MULT = 2
 
 INF = np.inf
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-@njit(cache=True, inline="always")
-def _splitmix64(x):
-    x = x + _GOLDEN
-    z = x
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True, inline="always")
-def _stream(seed, index):
-    """Initial xorshift state of sphere ``index`` (never zero)."""
-    s = _splitmix64(np.uint64(seed) ^ _splitmix64(np.uint64(index)))
-    if s == np.uint64(0):
-        s = _GOLDEN
-    return s
-
-
-@njit(cache=True, inline="always")
-def _next(s):
-    """xorshift64* step: returns (new state, uniform in [0, 1))."""
-    s ^= s >> np.uint64(12)
-    s ^= s << np.uint64(25)
-    s ^= s >> np.uint64(27)
-    r = s * np.uint64(0x2545F4914F6CDD1D)
-    return s, (r >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 @njit(cache=True, inline="always")

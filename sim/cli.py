@@ -318,7 +318,8 @@ def cmd_transport(args) -> int:
 
 # ------------------------------------------------------------------------------------- kernel
 def cmd_kernel(args) -> int:
-    from dosimetry.kernels import kernel_summary_for_cli, load_kernel
+    from dosimetry.kernels import load_kernel
+    from dosimetry.voxel_s import kernel_report as kernel_summary_for_cli
 
     if not (0.1 <= args.density <= 25.0):
         raise UserError(f"--density {args.density:g}: out of range (allowed: 0.1 <= g/cm3 <= 25)")

@@ -25,7 +25,8 @@ import numpy as np
 
 from dosimetry import metrics, planning
 from dosimetry import radiobiology as rb
-from dosimetry.crossfire import decays_complete, dose_on_grid, radial_table
+from dosimetry.crossfire import decays_complete, radial_table
+from dosimetry.grid import dose_on_grid
 from dosimetry.decay import dose_constant as dose_constant_value, get_nuclide
 
 MEV_J = 1.602176634e-13

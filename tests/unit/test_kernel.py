@@ -4,9 +4,11 @@ import json
 import numpy as np
 import pytest
 
-from dosimetry.decay import J_PER_MEV, get_nuclide
-from dosimetry.kernels import (DoseKernel, beta_source_cdf, kernel_summary_for_cli, load_kernel,
-                               load_kernel_csv, write_kernel_files)
+from dosimetry.constants import J_PER_MEV
+from dosimetry.decay import get_nuclide
+from dosimetry.kernel_build import beta_source_cdf
+from dosimetry.kernels import DoseKernel, load_kernel, load_kernel_csv, write_kernel_files
+from dosimetry.voxel_s import kernel_report as kernel_summary_for_cli
 
 
 @pytest.fixture(scope="module")

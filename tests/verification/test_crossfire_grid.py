@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from dosimetry import crossfire as cf
+from dosimetry import grid
 from dosimetry.kernels import load_kernel
 
 MEV_J = 1.602176634e-13
@@ -66,11 +67,11 @@ def test_face_formula_matches_ray_formula():
              ((0.0, 0.0, 0.0), (0.25, 0.05, -0.05))]         # two voxels away
     for p, lo in cases:
         lo = np.array(lo)
-        got = cf.voxel_mean_dose_from_point(p, lo, lo + h, density_g_cm3=RHO)
+        got = grid.voxel_mean_dose_from_point(p, lo, lo + h, density_g_cm3=RHO)
         assert got == pytest.approx(ray_voxel_mean(p, lo, lo + h), rel=2e-4)
     # anisotropic box
     lo, hi = np.array([-0.02, -0.1, -0.3]), np.array([0.03, 0.1, 0.2])
-    got = cf.voxel_mean_dose_from_point((0.01, 0.02, -0.05), lo, hi, density_g_cm3=RHO)
+    got = grid.voxel_mean_dose_from_point((0.01, 0.02, -0.05), lo, hi, density_g_cm3=RHO)
     assert got == pytest.approx(ray_voxel_mean((0.01, 0.02, -0.05), lo, hi), rel=2e-4)
 
 
@@ -83,7 +84,7 @@ def test_near_table_averages_to_voxel_s_values(spacing):
     whose error near the d ln d face singularity is ~0.3 % for the source voxel itself."""
     from dosimetry.voxel_s import voxel_s_values
 
-    g = cf.grid_kernel("Y-90", RHO, tuple(float(v) for v in spacing), 2, None)
+    g = grid.grid_kernel("Y-90", RHO, tuple(float(v) for v in spacing), 2, None)
     x = g.near_nodes
     w = np.zeros_like(x)
     w[:-1] += np.diff(x) / 2
@@ -111,13 +112,13 @@ def test_single_sphere_own_voxel_and_far_voxels(coarse):
     act = 1000.0
     # sphere exactly at a voxel centre (a node of the near table: exact)
     p = centre * h
-    d = cf.dose_on_grid([p], act, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
+    d = grid.dose_on_grid([p], act, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
                         coarse_factor=coarse)
     own = ray_voxel_mean(p, p - h / 2, p + h / 2) * act * TAU_Y90_S
     assert d[tuple(centre)] == pytest.approx(own, rel=1e-4)
     # sphere off-centre: table interpolation (graded trilinear, < 0.7 % in the own voxel)
     p = centre * h + np.array([0.031, -0.017, 0.0441])
-    d = cf.dose_on_grid([p], act, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
+    d = grid.dose_on_grid([p], act, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
                         coarse_factor=coarse)
     own = ray_voxel_mean(p, centre * h - h / 2, centre * h + h / 2) * act * TAU_Y90_S
     assert d[tuple(centre)] == pytest.approx(own, rel=0.01)
@@ -150,7 +151,7 @@ def test_dense_random_spheres_match_point_mode(spacing):
     act = rng.uniform(500.0, 3000.0, 2000)
     origin = np.full(3, -1.0) + h / 2
     shape = tuple(int(v) for v in np.ceil(6.0 / h))
-    d = cf.dose_on_grid(src, act, origin_mm=origin, spacing_mm=h, shape=shape,
+    d = grid.dose_on_grid(src, act, origin_mm=origin, spacing_mm=h, shape=shape,
                         density_g_cm3=RHO)
     lo = np.ceil(2.0 / h).astype(int)
     hi = np.floor(4.0 / h).astype(int)
@@ -161,7 +162,7 @@ def test_dense_random_spheres_match_point_mode(spacing):
         near = np.flatnonzero(np.linalg.norm((src - c) / h, axis=1) < 1.5)
         if near.size:
             ref[i] -= point_mode_voxel_mean(src[near], act[near], c[None], h)[0]
-            ref[i] += sum(act[s] * TAU_Y90_S * cf.voxel_mean_dose_from_point(
+            ref[i] += sum(act[s] * TAU_Y90_S * grid.voxel_mean_dose_from_point(
                 src[s], c - h / 2, c + h / 2, density_g_cm3=RHO, gauss_points=10) for s in near)
     got = d[vox[:, 0], vox[:, 1], vox[:, 2]]
     assert np.max(np.abs(got / ref - 1)) < 0.01
@@ -174,7 +175,7 @@ def test_energy_closure():
     rng = np.random.default_rng(3)
     src = 12.8 + rng.normal(0.0, 0.3, (40, 3))
     act = rng.uniform(1000.0, 3000.0, 40)
-    d = cf.dose_on_grid(src, act, origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(n, n, n),
+    d = grid.dose_on_grid(src, act, origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(n, n, n),
                         density_g_cm3=RHO)
     mass_kg = h**3 * RHO * 1e-6
     e_abs = load_kernel("Y-90", density_g_cm3=RHO).energy_per_decay_MeV
@@ -193,7 +194,7 @@ def test_lattice_gives_K_A_over_M():
     lat = np.stack(np.meshgrid(ijk + 0.3 * a, ijk + 0.11 * a, ijk - 0.07 * a, indexing="ij"),
                    -1).reshape(-1, 3)
     h = a / 8  # 8^3 voxels tile one unit cell exactly
-    d = cf.dose_on_grid(lat, 2500.0, origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(8, 8, 8),
+    d = grid.dose_on_grid(lat, 2500.0, origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(8, 8, 8),
                         density_g_cm3=RHO)
     e_abs = load_kernel("Y-90", density_g_cm3=RHO).energy_per_decay_MeV
     ka_over_m = 2500.0 * TAU_Y90_S * e_abs * MEV_J / 1e-6
@@ -210,18 +211,18 @@ def test_linearity_additivity_and_outside_spheres():
     act = rng.uniform(100.0, 3000.0, 400)
     kw = dict(origin_mm=np.full(3, 0.1), spacing_mm=0.2, shape=(20, 20, 20),
               fft_precision="double", coarse_factor=None)
-    d = cf.dose_on_grid(src, act, **kw)
-    assert np.allclose(cf.dose_on_grid(src, 2.5 * act, **kw), 2.5 * d, rtol=1e-11, atol=0)
-    parts = (cf.dose_on_grid(src[:150], act[:150], **kw)
-             + cf.dose_on_grid(src[150:], act[150:], **kw))
+    d = grid.dose_on_grid(src, act, **kw)
+    assert np.allclose(grid.dose_on_grid(src, 2.5 * act, **kw), 2.5 * d, rtol=1e-11, atol=0)
+    parts = (grid.dose_on_grid(src[:150], act[:150], **kw)
+             + grid.dose_on_grid(src[150:], act[150:], **kw))
     assert np.allclose(parts, d, rtol=1e-11, atol=0)
     # a sub-grid sees the spheres outside it: it equals the same voxels of the larger grid
-    sub = cf.dose_on_grid(src, act, **dict(kw, origin_mm=0.1 + 0.2 * np.array([5, 8, 11]),
+    sub = grid.dose_on_grid(src, act, **dict(kw, origin_mm=0.1 + 0.2 * np.array([5, 8, 11]),
                                            shape=(12, 10, 9)))
     assert np.allclose(sub, d[5:17, 8:18, 11:20], rtol=1e-11, atol=0)
     # a sphere 1 mm outside the grid deposits what point mode says
     far = np.array([[-1.0, 2.0, 2.0]])
-    d1 = cf.dose_on_grid(far, 1000.0, **kw)
+    d1 = grid.dose_on_grid(far, 1000.0, **kw)
     vox = np.array([[0, 10, 10], [3, 5, 15], [10, 10, 10]])
     ref = point_mode_voxel_mean(far, 1000.0, 0.1 + vox * 0.2, (0.2, 0.2, 0.2))
     assert np.allclose(d1[vox[:, 0], vox[:, 1], vox[:, 2]], ref, rtol=0.01)
@@ -235,15 +236,15 @@ def test_tiling_gives_the_same_result(coarse):
     h, shape = ((0.2, 0.25, 0.3), (25, 20, 17)) if coarse is None else \
         ((0.1, 0.125, 0.15), (50, 40, 34))
     kw = dict(origin_mm=(-0.5, -0.3, -0.2), spacing_mm=h, shape=shape, coarse_factor=coarse)
-    one, info1 = cf.dose_on_grid(src, act, return_info=True, fft_precision="double", **kw)
+    one, info1 = grid.dose_on_grid(src, act, return_info=True, fft_precision="double", **kw)
     budget = 3e7 if coarse is None else 3.3e7  # ~26 bytes per FFT element in double precision
-    tiled, info2 = cf.dose_on_grid(src, act, max_fft_bytes=budget, return_info=True,
+    tiled, info2 = grid.dose_on_grid(src, act, max_fft_bytes=budget, return_info=True,
                                    fft_precision="double", **kw)
     assert info1["fine_tiles"] == 1 and info2["fine_tiles"] > 1
     assert coarse is None or info2["coarse_tiles"] > 1
     assert np.allclose(tiled, one, rtol=1e-11, atol=0)
     # single precision FFTs (the default): float32 round-off of the far field only
-    single = cf.dose_on_grid(src, act, **kw)
+    single = grid.dose_on_grid(src, act, **kw)
     assert np.allclose(single, one, rtol=1e-3, atol=0)
 
 
@@ -253,8 +254,8 @@ def test_two_levels_match_one_level():
     src = rng.uniform(0.0, 3.0, (200, 3))
     act = rng.uniform(100.0, 3000.0, 200)
     kw = dict(origin_mm=np.full(3, 0.05), spacing_mm=0.1, shape=(30, 30, 30))
-    one = cf.dose_on_grid(src, act, coarse_factor=None, **kw)
-    two, info = cf.dose_on_grid(src, act, coarse_factor=(2, 2, 2), return_info=True, **kw)
+    one = grid.dose_on_grid(src, act, coarse_factor=None, **kw)
+    two, info = grid.dose_on_grid(src, act, coarse_factor=(2, 2, 2), return_info=True, **kw)
     assert info["coarse_tiles"] == 1
     assert np.max(np.abs(two / one - 1)) < 2e-3
 
@@ -262,14 +263,14 @@ def test_two_levels_match_one_level():
 def test_bad_input():
     kw = dict(origin_mm=np.zeros(3), spacing_mm=0.1, shape=(4, 4, 4))
     with pytest.raises(ValueError, match="spacing_mm"):
-        cf.dose_on_grid(np.zeros((1, 3)), 1.0, **dict(kw, spacing_mm=-0.1))
+        grid.dose_on_grid(np.zeros((1, 3)), 1.0, **dict(kw, spacing_mm=-0.1))
     with pytest.raises(ValueError, match="shape"):
-        cf.dose_on_grid(np.zeros((1, 3)), 1.0, **dict(kw, shape=(0, 4, 4)))
+        grid.dose_on_grid(np.zeros((1, 3)), 1.0, **dict(kw, shape=(0, 4, 4)))
     with pytest.raises(ValueError, match="sphere_activity_Bq"):
-        cf.dose_on_grid(np.zeros((1, 3)), -1.0, **kw)
+        grid.dose_on_grid(np.zeros((1, 3)), -1.0, **kw)
     with pytest.raises(MemoryError, match="max_fft_bytes"):
-        cf.dose_on_grid(np.zeros((1, 3)), 1.0, max_fft_bytes=1e3, coarse_factor=None, **kw)
-    assert not np.any(cf.dose_on_grid(np.zeros((0, 3)), 1.0, **kw))
+        grid.dose_on_grid(np.zeros((1, 3)), 1.0, max_fft_bytes=1e3, coarse_factor=None, **kw)
+    assert not np.any(grid.dose_on_grid(np.zeros((0, 3)), 1.0, **kw))
 
 
 def test_near_voxels_3_bounds_single_sphere_errors():
@@ -280,7 +281,7 @@ def test_near_voxels_3_bounds_single_sphere_errors():
     rng = np.random.default_rng(21)
     centre = np.array([12, 12, 12])
     p = (centre + rng.uniform(-0.5, 0.5, 3)) * h
-    d = cf.dose_on_grid([p], 1.0, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
+    d = grid.dose_on_grid([p], 1.0, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
                         near_voxels=3, fft_precision="double")
     offs = np.stack(np.meshgrid(*[np.arange(-6, 7)] * 3, indexing="ij"), -1).reshape(-1, 3)
     cheb = np.abs(offs).max(axis=1)
@@ -290,7 +291,7 @@ def test_near_voxels_3_bounds_single_sphere_errors():
     ref[far] = point_mode_voxel_mean([p], 1.0, vox[far] * h, (h, h, h))
     for i in np.flatnonzero(~far):
         c = vox[i] * h
-        ref[i] = TAU_Y90_S * cf.voxel_mean_dose_from_point(p, c - h / 2, c + h / 2,
+        ref[i] = TAU_Y90_S * grid.voxel_mean_dose_from_point(p, c - h / 2, c + h / 2,
                                                            density_g_cm3=RHO, gauss_points=10)
     err = np.abs(d[vox[:, 0], vox[:, 1], vox[:, 2]] / ref - 1)
     assert np.max(err[cheb <= 3]) < 0.01   # exact box: table interpolation only

@@ -2,15 +2,16 @@
 
 Published monoenergetic scaled kernels: ETRAN (Berger's code; Ferrer et al., Cancer Biother
 Radiopharm 2007;22:125) and EGSnrc (Mainegra-Hing et al., Med Phys 2005;32:685), as distributed
-with Geant4 example TestEm12; see :data:`dosimetry.kernel_plot.PUBLISHED_MONO_J`.
+with Geant4 example TestEm12; see :data:`dosimetry.reference_data.PUBLISHED_MONO_J`.
 Run with ``pytest -m slow``.
 """
 import numpy as np
 import pytest
 
 from dosimetry.electron_physics import ESTAR_RADIATION_YIELD
-from dosimetry.kernel_plot import PUBLISHED_MONO_J, PUBLISHED_MONO_X, PUBLISHED_MONO_X90
-from dosimetry.kernels import build_kernel, load_kernel, monoenergetic_kernel
+from dosimetry.reference_data import PUBLISHED_MONO_J, PUBLISHED_MONO_X, PUBLISHED_MONO_X90
+from dosimetry.kernel_build import build_kernel, monoenergetic_kernel
+from dosimetry.kernels import load_kernel
 
 pytestmark = pytest.mark.slow
 

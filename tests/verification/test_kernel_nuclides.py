@@ -4,7 +4,8 @@ import pytest
 
 from dosimetry.decay import get_nuclide
 from dosimetry.electron_physics import csda_range_g_cm2, radiation_yield
-from dosimetry.kernels import beta_source_cdf, load_kernel
+from dosimetry.kernel_build import beta_source_cdf
+from dosimetry.kernels import load_kernel
 
 
 @pytest.mark.parametrize("name", ["Y-90", "Ho-166"])

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from dosimetry.decay import J_PER_MEV
+from dosimetry.constants import J_PER_MEV
 from dosimetry.kernels import load_kernel
 from dosimetry.voxel_s import mirror_octant, voxel_energy_fractions, voxel_s_values
 
