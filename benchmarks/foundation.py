@@ -5,7 +5,7 @@ Run: python benchmarks/foundation.py
 import time
 
 from dosimetry import planning
-from sim.devices import get_device
+from sim.config.devices import get_device
 
 
 def rate(fn, n_items, repeat=3):

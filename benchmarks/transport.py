@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from sim.devices import get_device
+from sim.config.devices import get_device
 from sim.transport import TransportParams, transport_spheres
 
 
@@ -21,7 +21,7 @@ def make_tree(kind, terminals, seed=1):
 
         g = int(round(math.log2(terminals)))
         return bifurcating_tree(generations=g, terminal_radius_um=17.5)
-    from sim.tree_growth import Ellipsoid, grow_tree
+    from sim.tree import Ellipsoid, grow_tree
 
     # an ellipsoid holding `terminals` portal tracts of 1 mg at 1.06 g/cm^3
     vol = terminals * 1.0 / 1.06  # mm^3

@@ -1,21 +1,20 @@
-"""taresim: the simulation side (configs, devices, tree, transport, pipeline, CLI)."""
-from importlib.metadata import PackageNotFoundError, version as _version
+"""taresim, the simulation side: scenarios, devices, arterial tree, flow, sphere transport,
+the dose stage, results, sweeps and the command line.
 
-try:
-    __version__ = _version("taresim")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.1.0+unknown"
+The public face for notebooks and scripts:
 
+>>> import sim
+>>> scenario = sim.load_scenario("configs/default.toml")      # doctest: +SKIP
+>>> res = sim.run(scenario, output="results/default.h5")       # doctest: +SKIP
+>>> res.summary()["normal_mean_Gy"]                             # doctest: +SKIP
 
-def run(config, **kwargs):
-    """Run a scenario end to end; see :func:`sim.pipeline.run`."""
-    from sim.pipeline import run as _run
+The stages, each a plain function on plain arrays, are in :mod:`sim.pipeline`; the layout is
+described in ``docs/architecture.md``.
+"""
+from sim._version import __version__
+from sim.config import ConfigError, Scenario, load_scenario
+from sim.pipeline import run
+from sim.results import Results, ResultsError, open_results
 
-    return _run(config, **kwargs)
-
-
-def open_results(path):
-    """Open a results file; see :class:`sim.results.Results`."""
-    from sim.results import open_results as _open
-
-    return _open(path)
+__all__ = ["run", "open_results", "Results", "Scenario", "load_scenario", "ConfigError",
+           "ResultsError", "__version__"]

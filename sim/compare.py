@@ -9,9 +9,14 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from matplotlib.figure import Figure
 import numpy as np
 
+from dosimetry import metrics
+from sim.dose.plot import plot_dose_slice
 from sim.pipeline import run
+
+__all__ = ["compare_devices", "default_teaching_config"]
 
 
 def default_teaching_config() -> Path:
@@ -86,11 +91,6 @@ def _row(dev, s) -> dict:
 
 
 def _panel(results, rows, dose_Gy):
-    from matplotlib.figure import Figure
-
-    from dosimetry import metrics
-    from sim.dose_plot import plot_dose_slice
-
     n = len(results)
     fig = Figure(figsize=(4.6 * max(3, n), 8.6), layout="constrained")
     grid = fig.add_gridspec(2, max(3, n))

@@ -13,23 +13,19 @@ from __future__ import annotations
 
 from dosimetry import planning
 from dosimetry.decay import dose_constant as dose_constant_value
-from sim.config import Scenario
+from dosimetry.planning import GLASS_NORMAL_LIVER_LIMIT_GY, RESIN_NORMAL_LIVER_LIMIT_GY
+from sim.config import Liver, Scenario
+from sim.pipeline import build_anatomy
+from sim.tree import summary
 
-#: EANM 2022: glass, whole normal liver mean dose limit [Gy].
-GLASS_NORMAL_LIVER_LIMIT_GY = 75.0
-#: EANM 2022: resin, perfused normal liver mean dose limit (unilobar) [Gy].
-RESIN_NORMAL_LIVER_LIMIT_GY = 40.0
+__all__ = ["plan_scenario", "liver_from_tree", "patient_warnings"]
 
 
 def liver_from_tree(scenario: Scenario):
     """Planning masses from the scenario's tree: perfused and tumour mass, and T/N as the
     tumour-to-normal perfusion ratio of the hemodynamics (what 99mTc-MAA would show)."""
-    from sim.config import Liver
-    from sim.pipeline import tree_and_flow
-    from sim.tree import summary
-
-    tree, flow = tree_and_flow(scenario)
-    s = summary(tree, flow)
+    anatomy = build_anatomy(scenario)
+    s = summary(anatomy.tree, anatomy.flow)
     mass = s["perfused_mass_g"] * 1e-3
     tumour = sum(v for k, v in s["mass_g_by_region"].items() if k > 0) * 1e-3
     whole = scenario.liver.whole_liver_mass_kg if scenario.liver is not None else None
@@ -105,49 +101,9 @@ def plan_scenario(scenario: Scenario) -> dict:
     part_kw = dict(tumour_mass_kg=liv.tumour_mass_kg, normal_mass_kg=liv.normal_mass_kg,
                    tumour_to_normal=liv.tumour_to_normal, **common)
 
-    results = {}
-    m = planning.mird(perfused_mass_kg=liv.perfused_mass_kg, target_dose_Gy=scenario.plan.mird_dose_Gy,
-                      **common)
-    results["mird"] = (m, planning.partition(activity_GBq=m.activity_GBq, **part_kw))
-    pt = planning.partition(**scenario.plan.partition_target, **part_kw)
-    results["partition"] = (pt, pt)
-    # BSA uses the tumour involvement of the whole liver and scales by the treated fraction.
-    whole = liv.whole_liver_mass_kg or liv.perfused_mass_kg
-    b = planning.bsa(height_m=p.height_m, weight_kg=p.weight_kg,
-                     tumour_fraction=liv.tumour_mass_kg / whole,
-                     perfused_fraction=liv.perfused_mass_kg / whole, **common)
-    dose_b = planning.partition(activity_GBq=b.activity_GBq, **part_kw) if b.activity_GBq > 0 else None
-    results["bsa"] = (b, dose_b)
-    if tr.activity_GBq is not None:
-        given = planning.partition(activity_GBq=tr.activity_GBq, **part_kw)
-        results["prescribed"] = (given, given)
-
-    models = {}
-    for name, (model, doses) in results.items():
-        row = {"activity_GBq": model.activity_GBq, "lung_dose_Gy": model.lung_dose_Gy,
-               "liver_dose_Gy": doses.liver_dose_Gy if doses else 0.0,
-               "tumour_dose_Gy": doses.tumour_dose_Gy if doses else 0.0,
-               "normal_dose_Gy": doses.normal_dose_Gy if doses else 0.0}
-        warnings = list(model.warnings)
-        if doses is not None and doses is not model:
-            warnings += [w for w in doses.warnings if w not in warnings]
-        if model.activity_GBq > 0:
-            rx = dev.prescribe(model.activity_GBq, tr.days_after_calibration)
-            row.update(n_spheres=rx.n_spheres, activity_per_sphere_Bq=rx.activity_per_sphere_Bq,
-                       spheres_per_GBq=rx.spheres_per_GBq, vial_GBq=rx.vial_GBq,
-                       vial_fraction=rx.vial_fraction)
-            warnings += list(rx.warnings)
-            warnings += _device_dose_warnings(dev.key, dev.spec.material, row["normal_dose_Gy"],
-                                              scenario)
-        else:
-            row.update(n_spheres=0, activity_per_sphere_Bq=float(dev.activity_per_sphere_Bq(
-                tr.days_after_calibration)), spheres_per_GBq=float(dev.spheres_per_GBq(
-                tr.days_after_calibration)), vial_GBq=None, vial_fraction=None)
-        row["warnings"] = warnings
-        if name == "bsa":
-            row["bsa_m2"] = model.extra["bsa_m2"]
-        models[name] = row
-
+    results = _model_results(scenario, common, part_kw)
+    models = {name: _model_row(name, model, doses, dev, scenario)
+              for name, (model, doses) in results.items()}
     return {
         "scenario": scenario.name,
         "device": dev.key,
@@ -164,3 +120,54 @@ def plan_scenario(scenario: Scenario) -> dict:
         "liver_source": liver_source,
         "models": models,
     }
+
+
+def _model_results(scenario, common, part_kw) -> dict:
+    """(model result, compartment doses at its activity) for every planning model."""
+    p, liv, tr = scenario.patient, scenario.liver, scenario.treatment
+    results = {}
+    m = planning.mird(perfused_mass_kg=liv.perfused_mass_kg,
+                      target_dose_Gy=scenario.plan.mird_dose_Gy, **common)
+    results["mird"] = (m, planning.partition(activity_GBq=m.activity_GBq, **part_kw))
+    pt = planning.partition(**scenario.plan.partition_target, **part_kw)
+    results["partition"] = (pt, pt)
+    # BSA uses the tumour involvement of the whole liver and scales by the treated fraction.
+    whole = liv.whole_liver_mass_kg or liv.perfused_mass_kg
+    b = planning.bsa(height_m=p.height_m, weight_kg=p.weight_kg,
+                     tumour_fraction=liv.tumour_mass_kg / whole,
+                     perfused_fraction=liv.perfused_mass_kg / whole, **common)
+    dose_b = (planning.partition(activity_GBq=b.activity_GBq, **part_kw)
+              if b.activity_GBq > 0 else None)
+    results["bsa"] = (b, dose_b)
+    if tr.activity_GBq is not None:
+        given = planning.partition(activity_GBq=tr.activity_GBq, **part_kw)
+        results["prescribed"] = (given, given)
+    return results
+
+
+def _model_row(name, model, doses, dev, scenario) -> dict:
+    """One column of the planning table: doses, sphere count and warnings of a model."""
+    tr = scenario.treatment
+    row = {"activity_GBq": model.activity_GBq, "lung_dose_Gy": model.lung_dose_Gy,
+           "liver_dose_Gy": doses.liver_dose_Gy if doses else 0.0,
+           "tumour_dose_Gy": doses.tumour_dose_Gy if doses else 0.0,
+           "normal_dose_Gy": doses.normal_dose_Gy if doses else 0.0}
+    warnings = list(model.warnings)
+    if doses is not None and doses is not model:
+        warnings += [w for w in doses.warnings if w not in warnings]
+    if model.activity_GBq > 0:
+        rx = dev.prescribe(model.activity_GBq, tr.days_after_calibration)
+        row.update(n_spheres=rx.n_spheres, activity_per_sphere_Bq=rx.activity_per_sphere_Bq,
+                   spheres_per_GBq=rx.spheres_per_GBq, vial_GBq=rx.vial_GBq,
+                   vial_fraction=rx.vial_fraction)
+        warnings += list(rx.warnings)
+        warnings += _device_dose_warnings(dev.key, dev.spec.material, row["normal_dose_Gy"],
+                                          scenario)
+    else:
+        row.update(n_spheres=0, activity_per_sphere_Bq=float(dev.activity_per_sphere_Bq(
+            tr.days_after_calibration)), spheres_per_GBq=float(dev.spheres_per_GBq(
+            tr.days_after_calibration)), vial_GBq=None, vial_fraction=None)
+    row["warnings"] = warnings
+    if name == "bsa":
+        row["bsa_m2"] = model.extra["bsa_m2"]
+    return row

@@ -10,7 +10,7 @@ import pytest
 from sim.cli import main
 from sim.pipeline import run
 from sim.results import open_results
-from sim.results_io import ResultsError
+from sim.results.io import ResultsError
 
 TINY = """
 name = "tiny"

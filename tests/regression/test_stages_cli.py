@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.results_io import FILETYPE, open_results
+from sim.results.io import FILETYPE, open_results
 
 SMALL = """
 name = "small"
@@ -70,7 +70,7 @@ def test_transport_command_accounting_and_reproducibility(small_cfg, tmp_path, c
     assert c["injected"] == c["liver"] + c["lung"] + c["reflux"] + c["undelivered"]
     assert c["injected_activity_GBq"] == pytest.approx(0.05, rel=1e-6)
     assert len(s["figures"]) == 2
-    from sim.tree_io import read_vtp
+    from sim.tree.io import read_vtp
 
     cells = read_vtp(tmp_path / "t.vtp")
     assert int(np.sum(cells["cell_data"]["spheres"])) == c["liver"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sim.config import ConfigError, scenario_from_dict
-from sim.devices import DeviceSpec, device_table, get_device
+from sim.config.devices import DeviceSpec, device_table, get_device
 
 T_HALF_Y90 = 64.1
 

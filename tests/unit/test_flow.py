@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from sim.hemodynamics import (
+from sim.flow import (
     FlowState,
     calibrate_radii,
     pries_relative_viscosity,
     segment_viscosity,
     solve_flow,
 )
-from sim.tree_growth import Ellipsoid, Tumour, grow_tree
+from sim.tree import Ellipsoid, Tumour, grow_tree
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,13 @@ import subprocess
 import sys
 
 import numpy as np
+from numba import njit
 import pytest
 
-from sim import _flow_kernels as fk
-from sim.hemodynamics import FlowState, solve_flow
+from sim.flow import _kernels as fk
+from sim.flow import FlowState, solve_flow
 from sim.tree import from_parent
-from sim.tree_growth import Ellipsoid, grow_tree
+from sim.tree import Ellipsoid, grow_tree
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +71,21 @@ def test_split_fractions(tree):
     np.testing.assert_array_equal(st.split_fractions(0), [0.0, 1.0])
 
 
+@njit(cache=True)
+def random_updates(parent, child_start, child_index, term_R, seg_R, sub_R, seg, factor):
+    """Apply ``seg_R[seg[t]] *= factor[t]`` one after the other in compiled code."""
+    for t in range(seg.shape[0]):
+        i = seg[t]
+        fk.update_resistance(parent, child_start, child_index, term_R, seg_R, sub_R, i,
+                             seg_R[i] * factor[t])
+
+
 def test_kernel_loop_equals_python_updates(tree):
     rng = np.random.default_rng(5)
     seg = rng.integers(tree.n_segments, size=5000)
     fac = rng.uniform(1.0, 1.2, size=5000)
     a, b = FlowState(tree), FlowState(tree)
-    fk.random_updates(tree.parent, tree.child_start, tree.child_index, a.terminal_resistance,
+    random_updates(tree.parent, tree.child_start, tree.child_index, a.terminal_resistance,
                       a.segment_resistance, a.subtree_resistance, seg, fac)
     for i, f in zip(seg.tolist(), fac.tolist()):
         b.set_resistance(i, b.segment_resistance[i] * f)
@@ -97,14 +107,14 @@ def test_zero_resistance_branch():
 _NOJIT_SCRIPT = r"""
 import json
 import numpy as np
-from sim import _flow_kernels as fk
+from sim.flow import _kernels as fk
 cs = np.array([0, 2, 4, 4, 4, 4]); ci = np.array([1, 2, 3, 4]); par = np.array([-1, 0, 0, 1, 1])
 seg = np.array([1.0, 2.0, 3.0, 4.0, 5.0]); term = np.zeros(5); sub = np.empty(5)
 fk.subtree_resistance(cs, ci, seg, term, sub)
 fk.update_resistance(par, cs, ci, term, seg, sub, 3, np.inf)
 q = np.empty(5); p = np.empty(5)
 fk.forward(par, cs, ci, seg, term, sub, 1.0, 0.0, 0.0, q, p)
-print(json.dumps([sub.tolist(), q.tolist(), fk.segment_flow(par, cs, ci, sub, 4, 1.0)]))
+print(json.dumps([sub.tolist(), q.tolist(), fk.flow_fraction(par, cs, ci, sub, 4)]))
 """
 
 

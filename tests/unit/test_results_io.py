@@ -2,7 +2,7 @@
 import h5py
 import pytest
 
-from sim.results_io import FILETYPE, ResultsError, open_results, results_writer
+from sim.results.io import FILETYPE, ResultsError, open_results, results_writer
 
 
 def test_provenance_and_atomic_write(tmp_path):

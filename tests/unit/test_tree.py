@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.tree import LOBULE_VOLUME_MM3, bifurcating_tree, from_parent, summary
+from dosimetry.constants import LOBULE_VOLUME_MM3
+from sim.tree import bifurcating_tree, from_parent, summary
 
 
 def _small():

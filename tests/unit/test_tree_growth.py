@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.tree_growth import Box, Ellipsoid, Tumour, VoxelMask, grow_tree, load_mask, place_terminals
+from sim.tree import Box, Ellipsoid, Tumour, VoxelMask, grow_tree, load_mask, place_terminals
 
 
 def seg_seg_distance(p1, q1, p2, q2):

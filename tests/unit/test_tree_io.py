@@ -4,20 +4,20 @@ import h5py
 import numpy as np
 import pytest
 
-from sim.hemodynamics import solve_flow
+from sim.flow import solve_flow
 from sim.tree import bifurcating_tree
-from sim.tree_growth import Ellipsoid, Tumour, grow_tree
-from sim.tree_io import (
+from sim.tree import Ellipsoid, Tumour, grow_tree
+from sim.flow import read_flow_hdf5
+from sim.tree.io import (
     TREE_UNITS,
     load_tree_csv,
-    read_flow_hdf5,
     read_tree_hdf5,
     read_vtp,
     save_tree_csv,
     write_tree_hdf5,
     write_vtp,
 )
-from sim.tree_plot import plot_tree
+from sim.tree.plot import plot_tree
 
 FIELDS = ("parent", "child_start", "child_index", "radius_um", "length_mm", "proximal_mm",
           "distal_mm", "is_terminal", "region", "terminal_mass_mg", "depth")

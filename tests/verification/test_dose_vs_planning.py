@@ -7,9 +7,9 @@ up to the grid's energy closure. Any other difference would be a bug.
 import numpy as np
 import pytest
 
-from sim.dose_stage import compute_dose
+from sim.dose import compute_dose
 from sim.transport import TransportParams, transport_spheres
-from sim.tree_growth import Ellipsoid, Tumour, grow_tree
+from sim.tree import Ellipsoid, Tumour, grow_tree
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.hemodynamics import solve_flow
+from sim.flow import solve_flow
 from sim.tree import from_parent
 
 MMHG = 133.322387415  # Pa

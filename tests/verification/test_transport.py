@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from sim import _transport_kernels as tk
-from sim import transport as tr
-from sim.hemodynamics import FlowState
+from sim.transport import fates as tk
+from sim.transport import model as tr
+from sim.flow import FlowState
 from sim.transport import TransportParams, transport_spheres
 from sim.tree import bifurcating_tree
 

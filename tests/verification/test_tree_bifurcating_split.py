@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.hemodynamics import solve_flow
+from sim.flow import solve_flow
 from sim.tree import bifurcating_tree, summary
 
 

@@ -5,9 +5,9 @@ import time
 import numpy as np
 import pytest
 
-from sim.hemodynamics import solve_flow
+from sim.flow import solve_flow
 from sim.tree import summary
-from sim.tree_growth import Ellipsoid, Tumour, grow_tree
+from sim.tree import Ellipsoid, Tumour, grow_tree
 
 DOMAIN = Ellipsoid((0, 0, 0), (14, 11, 9))
 TUMOURS = (Tumour((5, 0, 0), 3.5, vascularity=4.0),

@@ -1,0 +1,202 @@
+"""How the commands print their results on a terminal (rich tables and lines)."""
+from __future__ import annotations
+
+from rich.table import Table
+
+from sim.cli.common import fmt
+
+__all__ = ["print_plan", "print_devices", "print_tree_summary", "print_transport_summary",
+           "print_kernel_report", "print_dose_table", "print_run_summary"]
+
+_MODEL_TITLES = {"mird": "MIRD", "partition": "Partition", "bsa": "BSA",
+                 "prescribed": "Given activity"}
+
+
+def print_plan(con, result) -> None:
+    """The side-by-side table of the planning models and every warning."""
+    models = result["models"]
+    table = Table(title=(f"{result['scenario']}: {result['device_name']}, day "
+                         f"{result['days_after_calibration']:g} after calibration, "
+                         f"K = {result['dose_constant_Gy_kg_per_GBq']:.2f} Gy kg/GBq, "
+                         f"LSF = {100 * result['lung_shunt_fraction']:.1f} %"))
+    table.add_column("")
+    for name in models:
+        table.add_column(_MODEL_TITLES[name], justify="right")
+    rows = [("Activity [GBq]", "activity_GBq", 4), ("Tumour dose [Gy]", "tumour_dose_Gy", 4),
+            ("Normal liver dose [Gy]", "normal_dose_Gy", 4),
+            ("Perfused liver mean [Gy]", "liver_dose_Gy", 4), ("Lung dose [Gy]", "lung_dose_Gy", 3),
+            ("Spheres", "n_spheres", 0), ("Activity per sphere [Bq]", "activity_per_sphere_Bq", 4),
+            ("Spheres per GBq", "spheres_per_GBq", 0)]
+    for label, key, digits in rows:
+        table.add_row(label, *[fmt(m.get(key), digits) if digits else f"{m.get(key):,.0f}"
+                               for m in models.values()])
+    con.print(table)
+    con.print("Doses at each model's activity from the partition model with "
+              f"T/N = {result['tumour_to_normal']:g} (MIRD assumes uniform uptake: its dose is "
+              "the perfused liver mean).")
+    any_warning = False
+    for name, m in models.items():
+        for w in m["warnings"]:
+            con.print(f"warning ({_MODEL_TITLES[name]}): {w}")
+            any_warning = True
+    for w in result["patient_warnings"]:
+        con.print(f"warning (patient): {w}")
+        any_warning = True
+    if not any_warning:
+        con.print("No warnings.")
+
+
+def print_devices(con, rows, day, activity) -> None:
+    """The device table on a treatment day."""
+    what = (f"{activity:g} GBq administered" if activity is not None
+            else "the first standard vial's content that day")
+    table = Table(title=f"Microsphere devices on day {day:g} after calibration "
+                        f"(spheres for {what})")
+    for col, just in [("Device", "left"), ("Nuclide", "left"), ("Diameter [um]", "right"),
+                      ("Density [g/cm3]", "right"), ("Bq/sphere at cal.", "right"),
+                      (f"Bq/sphere day {day:g}", "right"), ("Spheres/GBq", "right"),
+                      ("Activity [GBq]", "right"), ("Spheres", "right"), ("Embolic", "left")]:
+        table.add_column(col, justify=just)
+    for r in rows:
+        lo, hi = r["diameter_range_um"]
+        table.add_row(r["device"], r["nuclide"], f"{r['mean_diameter_um']:g} ({lo:g}-{hi:g})",
+                      f"{r['density_g_cm3']:g}",
+                      f"{r['activity_per_sphere_at_calibration_Bq']:,.0f}",
+                      f"{r['activity_per_sphere_Bq']:,.1f}", f"{r['spheres_per_GBq']:,.0f}",
+                      f"{r['activity_GBq']:.3g}", f"{r['n_spheres']:,}", r["embolic"])
+    con.print(table)
+    for r in rows:
+        con.print(f"  {r['device']}: {r['name']}")
+    con.print("Glass: a vial's sphere count is fixed and its activity decays, so spheres per GBq "
+              "grow as 2^(t/T1/2). Resin/holmium: activity is drawn from the vial.")
+
+
+def print_tree_summary(con, s) -> None:
+    """Segments, depths, radii, masses, flow and perfusion per region."""
+    con.print(f"segments {s['segments']:,}, terminals {s['terminals']:,}, terminal depth "
+              f"min/mean/max {s['terminal_depth_min']}/{s['terminal_depth_mean']:.1f}/"
+              f"{s['terminal_depth_max']}")
+    con.print(f"radius {s['radius_um_min']:.1f}-{s['radius_um_max']:.1f} um (terminal mean "
+              f"{s['terminal_radius_um_mean']:.1f} um), perfused mass {s['perfused_mass_g']:.2f} g")
+    if "inlet_flow_mL_min" in s:
+        con.print(f"inlet flow {s['inlet_flow_mL_min']:.3g} mL/min at {s['inlet_pressure_mmHg']:.1f} "
+                  "mmHg")
+        for k, q in s["flow_mL_min_by_region"].items():
+            name = "normal liver" if k == 0 else f"tumour {k}"
+            con.print(f"  {name}: {s['mass_g_by_region'][k]:.2f} g, flow {q:.3g} mL/min, "
+                      f"perfusion {s['perfusion_mL_min_g_by_region'][k]:.3g} mL/min/g")
+    if "tumour_to_normal_ratio" in s:
+        con.print(f"tumour-to-normal perfusion ratio {s['tumour_to_normal_ratio']:.3g}")
+
+
+def print_transport_summary(con, s) -> None:
+    """Accounting, spheres per terminal and clusters of a transport summary."""
+    rx, c = s["prescription"], s["counts"]
+    con.print(f"{rx['device_name']}: {rx['activity_GBq']:.3g} GBq ({rx['activity_source']}), "
+              f"day {rx['days_after_calibration']:g}, {rx['n_spheres']:,} spheres of "
+              f"{rx['activity_per_sphere_Bq']:.4g} Bq")
+    for name in ("liver", "lung", "reflux", "undelivered"):
+        con.print(f"  {name:12s} {c[name]:>12,} spheres  {c[name + '_activity_GBq']:.4g} GBq")
+    st = s["spheres_per_terminal"]
+    con.print(f"spheres per terminal: mean {st['mean']:.3g}, CV {st['cv']:.3g}, median "
+              f"{st['median']:.3g}, max {st['max']:.0f}; empty terminals "
+              f"{100 * s['terminals_without_spheres_fraction']:.1f} %")
+    cl = s["clusters"]
+    if cl["n"]:
+        con.print(f"clusters (spheres per occupied vessel): {cl['n']:,}, mean {cl['mean']:.3g}, "
+                  f"p90 {cl['p90']:.3g}, max {cl['max']:.0f}; lodged above terminals "
+                  f"{100 * s['proximal_fraction']:.2f} %")
+    if "tumour_to_normal" in s:
+        con.print(f"tumour-to-normal uptake ratio (activity per mass) "
+                  f"{s['tumour_to_normal']:.3g}")
+    if s["stasis_at_sphere"] >= 0:
+        con.print(f"stasis after {s['stasis_at_sphere']:,} spheres")
+
+
+def print_kernel_report(con, out) -> None:
+    """Energy per decay, fractions within radii, X90 and voxel S values of a kernel."""
+    con.print(f"{out['nuclide']} dose point kernel at {out['density_g_cm3']:g} g/cm3: "
+              f"{out['energy_per_decay_MeV']:.4f} MeV absorbed per decay, bremsstrahlung "
+              f"{100 * out['bremsstrahlung_fraction']:.2f} % of the emitted energy")
+    fr = out["fraction_within_mm"]
+    con.print("energy within " + ", ".join(f"{r} mm: {100 * v:.1f} %" for r, v in fr.items()) +
+              f"; X90 = {out['x90_mm']:.2f} mm")
+    if "s_values_mGy_per_MBq_s" in out:
+        t = Table(title=f"voxel S values, {out['voxel_mm']} mm voxels [mGy/(MBq s)]")
+        for c in ("i", "j", "k", "S"):
+            t.add_column(c, justify="right")
+        for i, j, k, v in out["s_values_mGy_per_MBq_s"]:
+            t.add_row(str(i), str(j), str(k), f"{v:.4e}")
+        con.print(t)
+
+
+def print_dose_table(con, res) -> None:
+    """Compartment doses against the planning models, and the energy explanation."""
+    m, p = res.metrics, res.planning
+    t = Table(title=f"Cross-fire dose on a {res.spacing_mm[0] * 1e3:.0f} um grid vs planning models")
+    for col in ("", "mean [Gy]", "CV", "D90 [Gy]", "D50 [Gy]", "D10 [Gy]", "<40 Gy", "<70 Gy",
+                "MIRD [Gy]", "partition [Gy]"):
+        t.add_column(col, justify="right" if col else "left")
+    rows = [("normal liver", "normal", p.get("partition_normal_dose_Gy")),
+            ("tumour", "tumour", p.get("partition_tumour_dose_Gy")),
+            ("perfused", "perfused", None),
+            ("normal lobules", "lobules_normal", p.get("partition_normal_dose_Gy")),
+            ("tumour lobules", "lobules_tumour", p.get("partition_tumour_dose_Gy"))]
+    for label, key, part in rows:
+        if key not in m:
+            continue
+        s = m[key]
+        t.add_row(label, f"{s['mean_Gy']:.1f}", f"{s['cv']:.2f}", f"{s['D90_Gy']:.1f}",
+                  f"{s['D50_Gy']:.1f}", f"{s['D10_Gy']:.1f}", f"{100 * s['below_40Gy']:.1f} %",
+                  f"{100 * s['below_70Gy']:.1f} %", f"{p['mird_liver_dose_Gy']:.1f}",
+                  "-" if part is None else f"{part:.1f}")
+    con.print(t)
+    tn = p.get("tumour_to_normal_measured")
+    con.print(f"T:N measured from the spheres {tn:.3g}" if tn else "no tumour")
+    for c, e in p["explanation_by_region"].items():
+        name = "normal liver" if c == "0" else f"tumour {c}"
+        con.print(f"{name}: simulated {e['simulated_mean_Gy']:.2f} Gy = partition "
+                  f"{e['partition_Gy']:.2f} Gy + K/brems {e['bremsstrahlung_and_K_convention_Gy']:+.2f}"
+                  f" + escape {e['escape_Gy']:+.2f} + crossing out {e['crossing_out_Gy']:+.2f} "
+                  f"+ crossing in {e['crossing_in_Gy']:+.2f} (the grid holds "
+                  f"{100 * e['grid_energy_fraction']:.1f} % of its spheres' energy; the rest, "
+                  f"{e['escape_beyond_grid_Gy']:+.2f} Gy, is in the escape term)")
+    if "normal" in m:
+        ntcp = m["normal"].get("NTCP_LKB")
+        con.print(f"normal liver: mean BED {m['normal']['mean_BED_Gy']:.1f} Gy, whole-liver LKB "
+                  "NTCP " + (f"{ntcp:.3f}" if ntcp is not None else
+                             "not computed (needs liver.whole_liver_mass_kg)"))
+
+
+def print_run_summary(con, s) -> None:
+    """Prescription, accounting and the dose table of a run summary."""
+    con.print(f"{s['scenario']} (seed {s['seed']}): {s['device']}, {s['activity_GBq']:.3g} GBq "
+              f"({s['activity_source']}), day {s['days_after_calibration']:g}, "
+              f"{s['n_spheres']:,} spheres of {s['activity_per_sphere_Bq']:.4g} Bq")
+    c = s["counts"]
+    con.print(f"perfused {s['perfused_mass_g']:.1f} g, {s['terminals']:,} terminals; spheres: "
+              f"liver {c['liver']:,}, lung {c['lung']:,}, reflux {c['reflux']:,}, undelivered "
+              f"{c['undelivered']:,}; per terminal mean {s['spheres_per_terminal_mean']:.3g}, "
+              f"CV {s['spheres_per_terminal_cv']:.3g}")
+    if s.get("tumour_to_normal_uptake"):
+        con.print(f"tumour-to-normal uptake (spheres) {s['tumour_to_normal_uptake']:.3g}")
+    t = Table(title=f"Simulated dose ({s['grid_um']:.0f} um grid) vs planning models")
+    for col in ("", "simulated mean [Gy]", "CV", "D90 [Gy]", "<40 Gy", "<70 Gy", "MIRD [Gy]",
+                "partition [Gy]"):
+        t.add_column(col, justify="right" if col else "left")
+    for key, label, part in (("normal", "normal liver", s.get("partition_normal_dose_Gy")),
+                             ("tumour", "tumour", s.get("partition_tumour_dose_Gy")),
+                             ("lobules_normal", "normal lobules", s.get("partition_normal_dose_Gy")),
+                             ("lobules_tumour", "tumour lobules", s.get("partition_tumour_dose_Gy"))):
+        if f"{key}_mean_Gy" not in s:
+            continue
+        t.add_row(label, f"{s[key + '_mean_Gy']:.1f}", f"{s[key + '_cv']:.2f}",
+                  f"{s[key + '_D90_Gy']:.1f}", f"{100 * s[key + '_below_40Gy']:.1f} %",
+                  f"{100 * s[key + '_below_70Gy']:.1f} %", f"{s['mird_liver_dose_Gy']:.1f}",
+                  "-" if part is None else f"{part:.1f}")
+    con.print(t)
+    if s.get("normal_mean_BED_Gy") is not None:
+        ntcp = s.get("normal_NTCP_LKB")
+        con.print(f"normal liver mean BED {s['normal_mean_BED_Gy']:.1f} Gy, whole-liver LKB NTCP "
+                  + (f"{ntcp:.3f}" if ntcp is not None else
+                     "not computed (needs liver.whole_liver_mass_kg)"))

@@ -1,0 +1,71 @@
+"""Every figure of a results file, drawn from the file alone (``taresim plot``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sim.dose.plot import draw_dose_figures
+from sim.results.io import ResultsError
+from sim.transport.plot import draw_deposition_figures
+from sim.tree.plot import plot_tree
+
+__all__ = ["draw_all", "figures_folder", "label_of"]
+
+
+def draw_all(results, folder=None) -> list[str]:
+    """Draw the figures the file's groups support; returns the PNG paths.
+
+    /tree + /flow: the tree coloured by flow. /deposition: spheres per terminal and the tree
+    coloured by deposited activity. /dose: DVHs with the planning predictions, a dose slice
+    with the spheres, the lobule-dose histogram.
+    """
+    folder = Path(folder) if folder is not None else figures_folder(results.path)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = results.attrs.get("scenario") or results.path.stem
+    label = label_of(results)
+    paths = []
+    groups = set(results.groups)
+    dep = results.deposition() if "deposition" in groups else None
+    if {"tree", "flow"} <= groups:
+        tree, flow = results.tree(), results.flow()
+        fig, _ = plot_tree(tree, flow, color_by="flow", title=label)
+        p = folder / f"{name}_tree_flow.png"
+        fig.savefig(p, dpi=130)
+        paths.append(str(p))
+        if dep is not None:
+            act = np.bincount(dep["segment"], weights=dep["activity_Bq"].astype(np.float64),
+                              minlength=tree.n_segments)
+            paths += draw_deposition_figures(folder, name, label, tree, flow,
+                                             results.scenario().treatment.device,
+                                             dep["spheres_per_segment"], act)
+    if "dose" in groups:
+        d = results.dose()
+        paths += draw_dose_figures(folder, name, label, dose=d["dose_Gy"], region=d["region"],
+                                   origin_mm=d["origin_mm"], spacing_mm=d["spacing_mm"],
+                                   planning=results.planning(), lobule_dose=d["lobule_dose_Gy"],
+                                   lobule_region=d["lobule_region"],
+                                   sphere_xyz=None if dep is None else dep["position_mm"])
+    return paths
+
+
+def figures_folder(path) -> Path:
+    """Default figure folder of a results file: ``NAME_figures`` beside it."""
+    p = Path(path)
+    return p.with_name(p.stem + "_figures")
+
+
+def label_of(results) -> str:
+    """Device, activity and seed of a run, for figure titles."""
+    try:
+        s = results.scenario()
+        dev = s.device().name
+    except Exception:  # noqa: BLE001 - a label must never stop a plot
+        dev = "device ?"
+    act = None
+    try:
+        act = results.deposition()["attrs"].get("injected_activity_GBq")
+    except ResultsError:
+        pass
+    a = f"{act:.3g} GBq" if act is not None else "activity ?"
+    return f"{dev}, {a}, seed {results.attrs.get('seed')}"

@@ -1,0 +1,124 @@
+"""Self-describing HDF5 results: provenance attributes, atomic writes, guarded reads.
+
+Root attributes: ``filetype``, ``schema_version``, ``taresim_version``, ``git_sha`` (when
+known), ``created_utc``, ``seed``, ``config_toml``. Every dataset has a ``units`` attribute.
+Writes go to a temporary file in the same folder that is renamed into place, so a killed run
+leaves no half-written result.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+import os
+from pathlib import Path
+import subprocess
+
+import h5py
+import numpy as np
+
+from sim._version import __version__
+
+__all__ = ["ResultsError", "FILETYPE", "SCHEMA_VERSION", "git_sha", "results_writer",
+           "write_dataset", "open_results", "attrs_dict"]
+
+FILETYPE = "taresim-results"
+SCHEMA_VERSION = "1.0"
+
+
+class ResultsError(ValueError):
+    """A results file that cannot be read: wrong type, newer major schema, corrupt."""
+
+
+def git_sha() -> str:
+    """Commit of the source tree taresim runs from ("-dirty" when tracked files are modified),
+    or "" when unknown."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    if out.returncode != 0:
+        return ""
+    sha = out.stdout.strip()
+    status = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                            capture_output=True, text=True, timeout=5)
+    return sha + ("-dirty" if status.returncode == 0 and status.stdout.strip() else "")
+
+
+@contextmanager
+def results_writer(path, *, seed: int, config_toml: str):
+    """Open a new results file for writing; it appears at ``path`` only if the block succeeds.
+
+    Yields
+    ------
+    h5py.File
+        With the provenance attributes already set.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["filetype"] = FILETYPE
+            f.attrs["schema_version"] = SCHEMA_VERSION
+            f.attrs["taresim_version"] = __version__
+            f.attrs["git_sha"] = git_sha()
+            f.attrs["created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            f.attrs["seed"] = int(seed)
+            f.attrs["config_toml"] = config_toml
+            yield f
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_dataset(group, name, data, units: str, **kw):
+    """Create a dataset with its ``units`` attribute."""
+    ds = group.create_dataset(name, data=data, **kw)
+    ds.attrs["units"] = units
+    return ds
+
+
+def open_results(path, mode: str = "r") -> h5py.File:
+    """Open a results file after checking its type and schema version.
+
+    Raises
+    ------
+    ResultsError
+        Missing, truncated or corrupt file, another file type, or a newer major schema.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ResultsError(f"{path}: no such file")
+    try:
+        f = h5py.File(path, mode)
+    except OSError as exc:
+        raise ResultsError(f"{path}: not a readable HDF5 file (truncated or corrupt?): {exc}") from None
+    ftype = f.attrs.get("filetype")
+    if isinstance(ftype, bytes):
+        ftype = ftype.decode()
+    if ftype != FILETYPE:
+        f.close()
+        raise ResultsError(f"{path}: not a taresim results file (filetype {ftype!r})")
+    version = str(f.attrs.get("schema_version", "0"))
+    if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        f.close()
+        raise ResultsError(f"{path}: schema version {version} is not supported by this taresim "
+                           f"(reads {SCHEMA_VERSION.split('.')[0]}.x)")
+    return f
+
+
+def attrs_dict(obj) -> dict:
+    """HDF5 attributes as plain Python values."""
+    out = {}
+    for k, v in obj.attrs.items():
+        if isinstance(v, bytes):
+            v = v.decode()
+        elif isinstance(v, np.generic):
+            v = v.item()
+        elif isinstance(v, np.ndarray):
+            v = v.tolist()
+        out[k] = v
+    return out

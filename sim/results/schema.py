@@ -1,0 +1,138 @@
+"""The results schema (docs/architecture.md): writers and readers of the stage groups
+``/tree``, ``/flow``, ``/deposition``, ``/dose``, ``/metrics`` and ``/planning``."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import shutil
+import tomllib
+
+import h5py
+import numpy as np
+
+from sim.config import Scenario, scenario_from_dict, scenario_to_toml
+from sim.results.io import ResultsError, attrs_dict, open_results, results_writer, write_dataset
+from sim.transport.fates import LIVER
+from sim.transport.stats import spheres_per_segment
+from sim.tree.io import read_tree_hdf5, write_tree_hdf5
+
+__all__ = ["write_stage_results", "load_stage_results", "write_tree_group",
+           "write_deposition_group", "write_dose_groups", "add_dose_to_results"]
+
+
+def write_tree_group(f, tree, flow) -> None:
+    """Write ``/tree`` (with ``/flow``) of the results schema."""
+    write_tree_hdf5(f.create_group("tree"), tree)
+    flow.write_hdf5(f.create_group("flow"))
+
+
+def write_deposition_group(f, tree, result) -> None:
+    """Write ``/deposition``: the liver spheres (segment, position, activity, diameter) and
+    the compartment counts as attributes."""
+    dep = result.deposition
+    g = f.create_group("deposition")
+    liver = dep.fate == LIVER
+    write_dataset(g, "segment", dep.segment[liver], "1")
+    write_dataset(g, "position_mm", dep.position_mm[liver], "mm")
+    write_dataset(g, "activity_Bq", dep.activity_Bq[liver], "Bq")
+    write_dataset(g, "diameter_um", dep.diameter_um[liver], "um")
+    write_dataset(g, "stacked", dep.stacked[liver], "1")
+    write_dataset(g, "spheres_per_segment", spheres_per_segment(tree, dep).astype(np.int32), "1")
+    for k, v in dep.counts().items():
+        g.attrs[k] = v
+    g.attrs["injection_segment"] = int(dep.injection_segment)
+    g.attrs["stasis_at_sphere"] = int(dep.stasis_at_sphere)
+    g.attrs["injected_flow_mL_min_start"] = float(dep.injected_flow_mL_min[0])
+    g.attrs["injected_flow_mL_min_end"] = float(dep.injected_flow_mL_min[1])
+    for k, v in result.prescription.items():
+        if v is None or isinstance(v, (list, tuple)):
+            continue
+        g.attrs[f"prescription_{k}"] = v
+    s = result.summary
+    if "tumour_to_normal" in s:
+        g.attrs["tumour_to_normal"] = s["tumour_to_normal"]
+    for k, v in s["spheres_per_terminal"].items():
+        g.attrs[f"spheres_per_terminal_{k}"] = v
+
+
+def write_stage_results(path, scenario: Scenario, tree, flow, transport=None, dose=None,
+                        summary=None):
+    """Write a results file with the stages computed so far (atomic)."""
+    with results_writer(path, seed=scenario.seed, config_toml=scenario_to_toml(scenario)) as f:
+        f.attrs["scenario"] = scenario.name
+        write_tree_group(f, tree, flow)
+        if transport is not None:
+            write_deposition_group(f, tree, transport)
+        if dose is not None:
+            write_dose_groups(f, dose)
+        if summary is not None:
+            f.attrs["summary_json"] = json.dumps(summary, default=float)
+
+
+def load_stage_results(path):
+    """Read a transport results file: (scenario, tree, liver sphere xyz [mm], activity [Bq],
+    deposition attributes)."""
+    with open_results(path) as f:
+        if "deposition" not in f or "tree" not in f:
+            raise ResultsError(f"{path}: no /tree and /deposition groups (run `taresim "
+                               "transport` first)")
+        scenario = scenario_from_dict(tomllib.loads(str(f.attrs["config_toml"])), str(path))
+        tree = read_tree_hdf5(f["tree"])
+        g = f["deposition"]
+        xyz = g["position_mm"][()].astype(np.float64)
+        act = g["activity_Bq"][()].astype(np.float64)
+        dep_attrs = attrs_dict(g)
+    return scenario, tree, xyz, act, dep_attrs
+
+
+def _write_tree_of_dicts(group, d: dict):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            _write_tree_of_dicts(group.require_group(str(k)), v)
+        elif v is None:
+            continue
+        else:
+            group.attrs[str(k)] = v
+
+
+def write_dose_groups(f, result) -> None:
+    """Write ``/dose``, ``/metrics`` and ``/planning`` (replacing earlier ones)."""
+    for name in ("dose", "metrics", "planning"):
+        if name in f:
+            del f[name]
+    g = f.create_group("dose")
+    write_dataset(g, "dose_Gy", result.dose_Gy.astype(np.float32), "Gy", compression="gzip",
+                  compression_opts=1)
+    write_dataset(g, "origin_mm", result.origin_mm, "mm")
+    write_dataset(g, "spacing_mm", result.spacing_mm, "mm")
+    write_dataset(g, "region", result.region, "1", compression="gzip", compression_opts=1)
+    write_dataset(g, "lobule_dose_Gy", result.lobule_dose_Gy, "Gy")
+    write_dataset(g, "lobule_region", result.lobule_region, "1")
+    if result.points_mm is not None:
+        write_dataset(g, "points_mm", result.points_mm, "mm")
+        write_dataset(g, "points_dose_Gy", result.points_dose_Gy, "Gy")
+    g.attrs["origin_is"] = "centre of voxel (0, 0, 0)"
+    g.attrs["lobule_radius_mm"] = result.extra["lobule_radius_mm"]
+    _write_tree_of_dicts(f.create_group("metrics"), result.metrics)
+    plan = f.create_group("planning")
+    _write_tree_of_dicts(plan, {k: v for k, v in result.planning.items()
+                                if k not in ("masses_kg", "explanation_by_region")})
+    _write_tree_of_dicts(plan.create_group("masses_kg"), result.planning["masses_kg"])
+    _write_tree_of_dicts(plan.create_group("explanation_by_region"),
+                         result.planning["explanation_by_region"])
+    _write_tree_of_dicts(f.create_group("metrics/energy_J"), result.energy)
+
+
+def add_dose_to_results(path, result) -> None:
+    """Add the dose groups to an existing results file atomically (copy, write, rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(path, tmp)
+        with h5py.File(tmp, "r+") as f:
+            write_dose_groups(f, result)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,58 @@
+"""The tree stage from a scenario's ``[tree]`` section: grow, build or load the tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+
+from sim.tree.arrays import TreeArrays
+from sim.tree.bifurcating import bifurcating_tree
+from sim.tree.domains import Box, Ellipsoid, load_mask
+from sim.tree.growth import Tumour, grow_tree
+from sim.tree.io import load_tree_csv, read_tree_hdf5
+
+__all__ = ["build_tree"]
+
+
+def build_tree(spec, rng=None) -> TreeArrays:
+    """Grow, build or load the tree a :class:`TreeSpec` describes.
+
+    Parameters
+    ----------
+    spec : sim.config.TreeSpec
+    rng : int or numpy.random.Generator
+        Seed of the tree stage (grown trees only; the others are deterministic).
+    """
+    if spec.generator == "bifurcating":
+        kw = dict(generations=spec.generations, split_ratio=spec.split_ratio,
+                  terminal_radius_um=spec.terminal_radius_um, murray_exponent=spec.murray_exponent,
+                  root_xyz_mm=tuple(spec.root_xyz_mm), length_to_radius=spec.length_to_radius)
+        if spec.root_radius_um is not None:
+            kw["root_radius_um"] = spec.root_radius_um
+        if spec.lobule_mass_mg is not None:
+            kw["lobule_mass_mg"] = spec.lobule_mass_mg
+        return bifurcating_tree(**kw)
+    if spec.generator == "grown":
+        d = spec.domain
+        if d.shape == "ellipsoid":
+            domain = Ellipsoid(tuple(d.centre_mm), tuple(d.semi_axes_mm))
+        elif d.shape == "box":
+            domain = Box(tuple(d.min_mm), tuple(d.max_mm))
+        else:
+            domain = load_mask(d.path, origin_mm=tuple(d.origin_mm), spacing_mm=tuple(d.spacing_mm))
+        tumours = [Tumour(tuple(t.centre_mm),
+                          t.radius_mm if isinstance(t.radius_mm, float) else tuple(t.radius_mm),
+                          t.terminal_mass_mg, t.vascularity) for t in spec.tumours]
+        return grow_tree(domain=domain, root_xyz_mm=tuple(spec.root_xyz_mm),
+                         root_radius_um=spec.root_radius_um, terminal_mass_mg=spec.terminal_mass_mg,
+                         tissue_density_g_cm3=spec.tissue_density_g_cm3,
+                         murray_exponent=spec.murray_exponent, tumours=tumours,
+                         minor_share_beta=tuple(spec.minor_share_beta), rng=rng)
+    path = Path(spec.path)
+    if path.suffix.lower() == ".csv":
+        return load_tree_csv(path)
+    with h5py.File(path, "r") as f:
+        if "tree" not in f:
+            raise ValueError(f"{path}: no /tree group")
+        return read_tree_hdf5(f["tree"])
