@@ -159,6 +159,14 @@ def dose_at_points(points_mm, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-9
     Returns
     -------
     dose_Gy : (P,) ndarray [Gy]
+
+    Examples
+    --------
+    One glass sphere (2,500 Bq, complete decay): the dose 1 mm away, and none beyond the range.
+
+    >>> d = dose_at_points([[1.0, 0, 0], [20.0, 0, 0]], [[0.0, 0, 0]], 2500.0)
+    >>> bool(d[0] > 1.0), float(d[1])
+    (True, 0.0)
     """
     pts = as_points_mm(points_mm, "points_mm")
     xyz, decays = sphere_decays(sphere_xyz_mm, sphere_activity_Bq, nuclide)

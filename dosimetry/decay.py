@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 import math
+import re
 
+from icrp107_database import get_icrp107_spectrum
 import numpy as np
 
 from dosimetry.constants import J_PER_MEV, LN2, SECONDS_PER_HOUR
@@ -137,10 +139,14 @@ def get_nuclide(name: str) -> Nuclide:
     References
     ----------
     ICRP Publication 107 (2008), via the ``icrp107-database`` package.
+
+    Examples
+    --------
+    >>> y90 = get_nuclide("Y-90")
+    >>> round(y90.half_life_h, 1), round(y90.mean_beta_energy_MeV, 4)
+    (64.1, 0.9329)
     """
     canonical = normalise_name(name)
-    from icrp107_database import get_icrp107_spectrum
-
     try:
         spec = get_icrp107_spectrum(canonical, "b-spectra")
         branches = get_icrp107_spectrum(canonical, "beta-")
@@ -189,8 +195,6 @@ def normalise_name(name: str) -> str:
     ValueError
         If the name is not of the form element-mass.
     """
-    import re
-
     s = str(name).strip().replace("_", "-").replace(" ", "")
     m = re.fullmatch(r"([A-Za-z]{1,2})-?(\d{1,3})(m\d?)?", s) or None
     if m:
@@ -300,6 +304,13 @@ def dose_constant(convention="icrp107", nuclide: str = "Y-90") -> float:
     ------
     ValueError
         Unknown name, non-positive value, or a convention of another nuclide.
+
+    Examples
+    --------
+    >>> round(dose_constant("icrp107", "Y-90"), 2)
+    49.76
+    >>> dose_constant("therasphere")
+    50.0
     """
     if isinstance(convention, bool):
         raise ValueError(f"dose_constant: {convention!r} is not a convention name or a number")

@@ -50,6 +50,11 @@ import math
 
 import numpy as np
 
+__all__ = ["collision_stopping_power", "radiative_stopping_power", "csda_range_g_cm2",
+           "radiation_yield", "moller_cross_section_cm2_g", "straggling_variance_mev2_cm2_g",
+           "transport_cross_section_cm2_g", "wentzel_mean_one_minus_mu", "density_effect",
+           "build_tables", "TransportTables", "MEC2_MEV", "I_WATER_EV"]
+
 #: Electron rest energy [MeV] (CODATA 2018).
 MEC2_MEV = 0.51099895
 #: Classical electron radius [cm] (CODATA 2018).

@@ -53,6 +53,7 @@ from pathlib import Path
 import re
 
 import numpy as np
+from scipy.interpolate import PchipInterpolator
 
 from dosimetry.constants import J_PER_MEV
 from dosimetry.decay import normalise_name
@@ -171,8 +172,6 @@ class DoseKernel:
     # --- smooth point kernel ----------------------------------------------------------------
     @cached_property
     def _cumulative(self):
-        from scipy.interpolate import PchipInterpolator
-
         cum = np.concatenate(([0.0], np.cumsum(self.energy_MeV_per_decay)))
         return PchipInterpolator(self.edges_mm, cum, extrapolate=False)
 
@@ -343,6 +342,14 @@ def load_kernel(nuclide: str = "Y-90", *, density_g_cm3: float = 1.0,
     ------
     ValueError
         Unknown nuclide (no table) or bad density.
+
+    Examples
+    --------
+    The shipped Y-90 kernel in soft tissue: 90 % of the absorbed energy lies within a few mm.
+
+    >>> k = load_kernel("Y-90", density_g_cm3=1.04)
+    >>> 4.0 < k.x90_mm() < 6.0
+    True
     """
     name = normalise_name(nuclide)
     k = _load_water_kernel(name, str(Path(data_dir) if data_dir else DATA_DIR))

@@ -56,6 +56,12 @@ def dose_statistics(dose_Gy, weights=None, *, d_levels=D_LEVELS, v_levels_Gy=V_L
     dict
         ``mean_Gy``, ``sd_Gy``, ``cv``, ``min_Gy``, ``max_Gy``, ``D{x}_Gy``, ``V{x}Gy``
         (fraction), ``below_{x}Gy`` (fraction), ``n``.
+
+    Examples
+    --------
+    >>> s = dose_statistics([10.0, 30.0, 50.0, 70.0])
+    >>> s["mean_Gy"], s["below_40Gy"], s["D50_Gy"]
+    (40.0, 0.5, 50.0)
     """
     d, w = sample_weights(dose_Gy, weights)
     if d.size == 0:

@@ -207,6 +207,15 @@ def mird(*, perfused_mass_kg, lung_shunt_fraction=0.0, target_dose_Gy=None, acti
     References
     ----------
     Gulec SA et al., J Nucl Med 2006;47:1209.
+
+    Examples
+    --------
+    Glass, 120 Gy to 1.5 kg of perfused liver with a 10 % lung shunt and K = 50 Gy kg/GBq:
+
+    >>> p = mird(perfused_mass_kg=1.5, lung_shunt_fraction=0.10, target_dose_Gy=120,
+    ...          dose_constant="therasphere")
+    >>> round(p.activity_GBq, 3), round(p.lung_dose_Gy, 1)
+    (4.0, 20.0)
     """
     k = _dose_constant(dose_constant, nuclide)
     m = _positive("perfused_mass_kg", perfused_mass_kg)
@@ -258,6 +267,15 @@ def partition(*, tumour_mass_kg, normal_mass_kg, tumour_to_normal, lung_shunt_fr
     References
     ----------
     Ho S et al., Eur J Nucl Med 1996;23:947.
+
+    Examples
+    --------
+    40 Gy to 1.2 kg of normal liver, 0.3 kg of tumour at T/N = 3, LSF 5 %, K = 49.67:
+
+    >>> p = partition(tumour_mass_kg=0.3, normal_mass_kg=1.2, tumour_to_normal=3,
+    ...               lung_shunt_fraction=0.05, normal_dose_Gy=40, dose_constant="partition")
+    >>> round(p.activity_GBq, 4), round(p.tumour_dose_Gy, 1), round(p.lung_dose_Gy, 2)
+    (1.7802, 120.0, 4.42)
     """
     k = _dose_constant(dose_constant, nuclide)
     mt = _positive("tumour_mass_kg", tumour_mass_kg, allow_zero=True)
@@ -354,6 +372,11 @@ def bsa(*, height_m, weight_kg, tumour_fraction, lung_shunt_fraction=0.0, lung_m
     References
     ----------
     Kennedy A et al., IJROBP 2007;68:13; Du Bois & Du Bois 1916.
+
+    Examples
+    --------
+    >>> round(bsa(height_m=1.75, weight_kg=75, tumour_fraction=0.2).activity_GBq, 3)
+    1.903
     """
     k = _dose_constant(dose_constant, nuclide)
     area = body_surface_area_m2(height_m, weight_kg)

@@ -45,6 +45,13 @@ def bed_Gy(dose_Gy, *, alpha_beta_Gy: float, repair_half_time_h: float, half_lif
     References
     ----------
     Dale RG. Br J Radiol 1985;58:515.
+
+    Examples
+    --------
+    100 Gy from Y-90 to normal liver (alpha/beta 2.5 Gy, repair half-time 1.5 h; Dale 1985):
+
+    >>> round(float(bed_Gy(100.0, alpha_beta_Gy=2.5, repair_half_time_h=1.5, half_life_h=64.1)), 1)
+    191.5
     """
     if not alpha_beta_Gy > 0:
         raise ValueError("alpha_beta_Gy must be > 0")

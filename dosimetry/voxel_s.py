@@ -190,6 +190,14 @@ def voxel_s_values(nuclide: str = "Y-90", voxel_mm=4.42,
     Notes
     -----
     Beta particles only (bremsstrahlung escapes); homogeneous medium of water composition.
+
+    Examples
+    --------
+    Voxel S values of Y-90 in 4.42 mm soft-tissue voxels fall with distance from the source:
+
+    >>> s = voxel_s_values("Y-90", 4.42, n=1)
+    >>> bool(s[0, 0, 0] > s[1, 0, 0] > s[1, 1, 0] > s[1, 1, 1] > 0)
+    True
     """
     size = tuple(float(v) for v in np.broadcast_to(np.asarray(voxel_mm, dtype=float), (3,)))
     if kernel is None:

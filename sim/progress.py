@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from rich.progress import (BarColumn, Progress as RichProgress, SpinnerColumn,
+                           TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+
 __all__ = ["Progress"]
 
 
@@ -38,10 +41,6 @@ class Progress:
 
     def __enter__(self):
         if self.enabled and self._depth == 0:
-            from rich.progress import (BarColumn, Progress as RichProgress, SpinnerColumn,
-                                       TaskProgressColumn, TextColumn, TimeElapsedColumn,
-                                       TimeRemainingColumn)
-
             self._bar = RichProgress(SpinnerColumn(), TextColumn("{task.description}"),
                                      BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                                      TimeRemainingColumn(), transient=True)

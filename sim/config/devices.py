@@ -318,6 +318,14 @@ def get_device(key: str, custom: dict[str, DeviceSpec] | None = None) -> Device:
     ------
     ValueError
         Unknown device, naming the allowed keys.
+
+    Examples
+    --------
+    Glass on day 4 after calibration: the vial's fixed sphere count makes 3 GBq more spheres.
+
+    >>> rx = get_device("glass").prescribe(3.0, days_after_calibration=4)
+    >>> round(rx.n_spheres / 1e6, 2)
+    3.39
     """
     lib = device_library(custom)
     if key not in lib:

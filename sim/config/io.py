@@ -22,6 +22,16 @@ def scenario_from_dict(data: dict, source: str = "<config>", base_dir=None) -> S
     ------
     ConfigError
         Naming ``source``, the key path, the value and what is allowed.
+
+    Examples
+    --------
+    >>> s = scenario_from_dict({"liver": {"perfused_mass_kg": 1.5}})
+    >>> s.treatment.device, s.device().nuclide
+    ('glass', 'Y-90')
+    >>> scenario_from_dict({"liver": {"perfused_mass_kg": -1.0}})
+    Traceback (most recent call last):
+    ...
+    sim.config.errors.ConfigError: <config>: liver.perfused_mass_kg = -1.0: out of range (allowed: 0.0 < value <= 5.0)
     """
     try:
         return Scenario.model_validate(data, context={"base_dir": base_dir})

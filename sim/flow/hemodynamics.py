@@ -220,6 +220,15 @@ def solve_flow(tree: TreeArrays, *, viscosity_mPa_s=DEFAULT_VISCOSITY_MPA_S,
     ----------
     Sutera SP, Skalak R. The history of Poiseuille's law. Annu Rev Fluid Mech 1993;25:1-19.
     Crookston NR et al. IEEE Trans Radiat Plasma Med Sci 2019;3:31-46 (default pressures).
+
+    Examples
+    --------
+    A symmetric tree driven at 98 mmHg splits its flow equally between the two daughters.
+
+    >>> from sim.tree import bifurcating_tree
+    >>> f = solve_flow(bifurcating_tree(generations=1))
+    >>> bool(abs(f.flow_mL_min[1] / f.flow_mL_min[0] - 0.5) < 1e-12)
+    True
     """
     return FlowState(tree, viscosity_mPa_s=viscosity_mPa_s, inlet_flow_mL_min=inlet_flow_mL_min,
                      inlet_pressure_mmHg=inlet_pressure_mmHg,

@@ -149,6 +149,121 @@ def _sweep_cut(a_sorted, demand, idx, start, m, total, target):
 
 
 @njit(cache=True)
+def _cut_frame(pts, idx, start, end, face, fx, fy, fz):
+    """Rotation axis l of the cut plane through the entry point and the basis (u, v) of the
+    plane of angles: on a face (the parent's cut), l lies in the face; else l is perpendicular
+    to the cell's principal axis d."""
+    dx, dy, dz = _principal_axis(pts, idx, start, end)
+    if face:
+        lx, ly, lz = dy * fz - dz * fy, dz * fx - dx * fz, dx * fy - dy * fx
+        if np.sqrt(lx * lx + ly * ly + lz * lz) < 1e-6:
+            lx, ly, lz = _perpendicular(fx, fy, fz)
+        else:
+            lx, ly, lz = _unit(lx, ly, lz)
+        vx, vy, vz = fx, fy, fz
+    else:
+        lx, ly, lz = _perpendicular(dx, dy, dz)
+        # v = l x d
+        vx, vy, vz = ly * dz - lz * dy, lz * dx - lx * dz, lx * dy - ly * dx
+    ux, uy, uz = vy * lz - vz * ly, vz * lx - vx * lz, vx * ly - vy * lx  # u = v x l
+    return ux, uy, uz, vx, vy, vz
+
+
+@njit(cache=True)
+def _sort_by_angle(pts, idx, demand, start, end, e, u, v, ang, tmp):
+    """Sort the cell's points by their angle about the rotation axis (in place in ``idx``);
+    returns the sorted angles and the cell's total demand."""
+    m = end - start
+    total = 0.0
+    for t in range(start, end):
+        j = idx[t]
+        rx = pts[j, 0] - e[0]
+        ry = pts[j, 1] - e[1]
+        rz = pts[j, 2] - e[2]
+        ang[t - start] = np.arctan2(rx * v[0] + ry * v[1] + rz * v[2],
+                                    rx * u[0] + ry * u[1] + rz * u[2])
+        total += demand[j]
+    order = np.argsort(ang[:m])
+    a_sorted = ang[:m][order]
+    for t in range(m):
+        tmp[t] = idx[start + order[t]]
+    for t in range(m):
+        idx[start + t] = tmp[t]
+    return a_sorted, total
+
+
+@njit(cache=True)
+def _face_cut(a_sorted, demand, idx, start, m, total, target):
+    """Cut angle on a face: angles lie in (0, pi), so a cut between sorted positions k - 1 and
+    k reaches any share; the one closest to ``target`` wins."""
+    best_k = -1
+    best_err = 2.0
+    cum = 0.0
+    for k in range(1, m):
+        cum += demand[idx[start + k - 1]]
+        err = abs(cum / total - target)
+        if err < best_err and a_sorted[k] > a_sorted[k - 1]:
+            best_err = err
+            best_k = k
+    if best_k < 0:
+        raise ValueError("degenerate split: terminal points are not in general position")
+    return 0.5 * (a_sorted[best_k - 1] + a_sorted[best_k])
+
+
+@njit(cache=True)
+def _partition(pts, idx, start, end, e, nrm, tmp):
+    """Stable partition of ``idx[start:end]`` by side of the cut plane (N.r < 0 first);
+    returns the size of side A."""
+    na = 0
+    nb = 0
+    for t in range(start, end):
+        j = idx[t]
+        sd = (pts[j, 0] - e[0]) * nrm[0] + (pts[j, 1] - e[1]) * nrm[1] + (pts[j, 2] - e[2]) * nrm[2]
+        if sd < 0.0:
+            idx[start + na] = j
+            na += 1
+        else:
+            tmp[nb] = j
+            nb += 1
+    for t in range(nb):
+        idx[start + na + t] = tmp[t]
+    if na == 0 or nb == 0:
+        raise ValueError("degenerate split: terminal points are not in general position")
+    return na
+
+
+@njit(cache=True)
+def _branch_point(pts, idx, demand, start, end, na, e, nrm, branch_pull):
+    """Branch point: on the cut plane where the line between the two sides' demand-weighted
+    centroids crosses it, pulled toward the entry point by ``branch_pull``."""
+    ca = np.zeros(3)
+    cb3 = np.zeros(3)
+    wa = 0.0
+    wb = 0.0
+    for t in range(start, end):
+        j = idx[t]
+        w = demand[j]
+        if t < start + na:
+            wa += w
+            for c in range(3):
+                ca[c] += w * pts[j, c]
+        else:
+            wb += w
+            for c in range(3):
+                cb3[c] += w * pts[j, c]
+    for c in range(3):
+        ca[c] /= wa
+        cb3[c] /= wb
+    pa = (ca[0] - e[0]) * nrm[0] + (ca[1] - e[1]) * nrm[1] + (ca[2] - e[2]) * nrm[2]
+    pb = (cb3[0] - e[0]) * nrm[0] + (cb3[1] - e[1]) * nrm[1] + (cb3[2] - e[2]) * nrm[2]
+    tt = -pa / (pb - pa)
+    bx = e[0] + branch_pull * (ca[0] + tt * (cb3[0] - ca[0]) - e[0])
+    by = e[1] + branch_pull * (ca[1] + tt * (cb3[1] - ca[1]) - e[1])
+    bz = e[2] + branch_pull * (ca[2] + tt * (cb3[2] - ca[2]) - e[2])
+    return bx, by, bz
+
+
+@njit(cache=True)
 def grow_bsp(pts, demand, root_xyz, minor_share, minor_side, branch_pull):
     """Binary tree over terminal points by angular binary space partition.
 
@@ -181,162 +296,58 @@ def grow_bsp(pts, demand, root_xyz, minor_share, minor_side, branch_pull):
     idx = np.arange(n)
     ang = np.empty(n)
     tmp = np.empty(n, dtype=np.int64)
-
-    s_start = np.empty(_STACK_CAPACITY, dtype=np.int64)
-    s_end = np.empty(_STACK_CAPACITY, dtype=np.int64)
-    s_par = np.empty(_STACK_CAPACITY, dtype=np.int64)
+    # DFS stack of cells: point range, parent segment, entry point, face normal, on a face
+    s_range = np.empty((_STACK_CAPACITY, 3), dtype=np.int64)
     s_e = np.empty((_STACK_CAPACITY, 3))
     s_nf = np.empty((_STACK_CAPACITY, 3))
-    s_face = np.empty(_STACK_CAPACITY, dtype=np.bool_)
-    top = 0
-    s_start[0] = 0
-    s_end[0] = n
-    s_par[0] = -1
-    s_e[0, 0] = root_xyz[0]
-    s_e[0, 1] = root_xyz[1]
-    s_e[0, 2] = root_xyz[2]
-    s_face[0] = False
+    s_face = np.zeros(_STACK_CAPACITY, dtype=np.bool_)
+    s_range[0, 0], s_range[0, 1], s_range[0, 2] = 0, n, -1
+    s_e[0, :] = root_xyz
     top = 1
     seg = 0
     draw = 0
     while top > 0:
         top -= 1
-        start = s_start[top]
-        end = s_end[top]
-        par = s_par[top]
-        ex, ey, ez = s_e[top, 0], s_e[top, 1], s_e[top, 2]
-        face = s_face[top]
-        fx, fy, fz = s_nf[top, 0], s_nf[top, 1], s_nf[top, 2]
+        start, end, par = s_range[top, 0], s_range[top, 1], s_range[top, 2]
+        e = s_e[top].copy()
         me = seg
         seg += 1
         parent[me] = par
-        prox[me, 0] = ex
-        prox[me, 1] = ey
-        prox[me, 2] = ez
+        prox[me, :] = e
         m = end - start
         if m == 1:
-            j = idx[start]
-            dist[me, 0] = pts[j, 0]
-            dist[me, 1] = pts[j, 1]
-            dist[me, 2] = pts[j, 2]
-            term_of[me] = j
+            dist[me, :] = pts[idx[start]]
+            term_of[me] = idx[start]
             continue
-
-        dx, dy, dz = _principal_axis(pts, idx, start, end)
-        # rotation axis l through E; (u, v) span the plane of angles
-        if face:
-            lx, ly, lz = dy * fz - dz * fy, dz * fx - dx * fz, dx * fy - dy * fx
-            if np.sqrt(lx * lx + ly * ly + lz * lz) < 1e-6:
-                lx, ly, lz = _perpendicular(fx, fy, fz)
-            else:
-                lx, ly, lz = _unit(lx, ly, lz)
-            vx, vy, vz = fx, fy, fz
-        else:
-            lx, ly, lz = _perpendicular(dx, dy, dz)
-            # v = l x d
-            vx, vy, vz = ly * dz - lz * dy, lz * dx - lx * dz, lx * dy - ly * dx
-        ux, uy, uz = vy * lz - vz * ly, vz * lx - vx * lz, vx * ly - vy * lx  # u = v x l
-
-        total = 0.0
-        for t in range(start, end):
-            j = idx[t]
-            rx = pts[j, 0] - ex
-            ry = pts[j, 1] - ey
-            rz = pts[j, 2] - ez
-            ang[t - start] = np.arctan2(rx * vx + ry * vy + rz * vz, rx * ux + ry * uy + rz * uz)
-            total += demand[j]
-        order = np.argsort(ang[:m])
-        a_sorted = ang[:m][order]
-        for t in range(m):
-            tmp[t] = idx[start + order[t]]
-        for t in range(m):
-            idx[start + t] = tmp[t]
-
+        f = s_nf[top]
+        ux, uy, uz, vx, vy, vz = _cut_frame(pts, idx, start, end, s_face[top], f[0], f[1], f[2])
+        u = np.array((ux, uy, uz))
+        v = np.array((vx, vy, vz))
+        a_sorted, total = _sort_by_angle(pts, idx, demand, start, end, e, u, v, ang, tmp)
         s = minor_share[draw]
         target = s if minor_side[draw] else 1.0 - s  # demand share of the low-angle side A
         draw += 1
-        if face:
-            # angles in (0, pi): a cut between sorted positions k-1 and k reaches any share
-            best_k = -1
-            best_err = 2.0
-            cum = 0.0
-            for k in range(1, m):
-                cum += demand[idx[start + k - 1]]
-                err = abs(cum / total - target)
-                if err < best_err and a_sorted[k] > a_sorted[k - 1]:
-                    best_err = err
-                    best_k = k
-            if best_k < 0:
-                raise ValueError("degenerate split: terminal points are not in general position")
-            theta = 0.5 * (a_sorted[best_k - 1] + a_sorted[best_k])
+        if s_face[top]:
+            theta = _face_cut(a_sorted, demand, idx, start, m, total, target)
         else:
             theta = _sweep_cut(a_sorted, demand, idx, start, m, total, target)
         ct = np.cos(theta)
         st = np.sin(theta)
-        nx, ny, nz = -st * ux + ct * vx, -st * uy + ct * vy, -st * uz + ct * vz
-        # partition idx[start:end] by side (N.r < 0 -> A first), stable
-        na = 0
-        nb = 0
-        for t in range(start, end):
-            j = idx[t]
-            sd = (pts[j, 0] - ex) * nx + (pts[j, 1] - ey) * ny + (pts[j, 2] - ez) * nz
-            if sd < 0.0:
-                idx[start + na] = j
-                na += 1
-            else:
-                tmp[nb] = j
-                nb += 1
-        for t in range(nb):
-            idx[start + na + t] = tmp[t]
-        if na == 0 or nb == 0:
-            raise ValueError("degenerate split: terminal points are not in general position")
-        # demand-weighted centroids of both sides
-        ca = np.zeros(3)
-        cb3 = np.zeros(3)
-        wa = 0.0
-        wb = 0.0
-        for t in range(start, end):
-            j = idx[t]
-            w = demand[j]
-            if t < start + na:
-                wa += w
-                for c in range(3):
-                    ca[c] += w * pts[j, c]
-            else:
-                wb += w
-                for c in range(3):
-                    cb3[c] += w * pts[j, c]
-        for c in range(3):
-            ca[c] /= wa
-            cb3[c] /= wb
-        pa = (ca[0] - ex) * nx + (ca[1] - ey) * ny + (ca[2] - ez) * nz
-        pb = (cb3[0] - ex) * nx + (cb3[1] - ey) * ny + (cb3[2] - ez) * nz
-        tt = -pa / (pb - pa)
-        bx = ex + branch_pull * (ca[0] + tt * (cb3[0] - ca[0]) - ex)
-        by = ey + branch_pull * (ca[1] + tt * (cb3[1] - ca[1]) - ey)
-        bz = ez + branch_pull * (ca[2] + tt * (cb3[2] - ca[2]) - ez)
-        dist[me, 0] = bx
-        dist[me, 1] = by
-        dist[me, 2] = bz
+        nrm = np.array((-st * ux + ct * vx, -st * uy + ct * vy, -st * uz + ct * vz))
+        na = _partition(pts, idx, start, end, e, nrm, tmp)
+        bx, by, bz = _branch_point(pts, idx, demand, start, end, na, e, nrm, branch_pull)
+        dist[me, 0], dist[me, 1], dist[me, 2] = bx, by, bz
         # push the larger child first so the smaller one is processed next
-        if na >= nb:
-            first_s, first_e, first_sign = start, start + na, -1.0
-            second_s, second_e, second_sign = start + na, end, 1.0
+        if na >= end - start - na:
+            order = ((start, start + na, -1.0), (start + na, end, 1.0))
         else:
-            first_s, first_e, first_sign = start + na, end, 1.0
-            second_s, second_e, second_sign = start, start + na, -1.0
+            order = ((start + na, end, 1.0), (start, start + na, -1.0))
         if top + 2 > _STACK_CAPACITY:
             raise ValueError("growth stack overflow")
-        for (cs, ce, sg) in ((first_s, first_e, first_sign), (second_s, second_e, second_sign)):
-            s_start[top] = cs
-            s_end[top] = ce
-            s_par[top] = me
-            s_e[top, 0] = bx
-            s_e[top, 1] = by
-            s_e[top, 2] = bz
-            s_nf[top, 0] = sg * nx
-            s_nf[top, 1] = sg * ny
-            s_nf[top, 2] = sg * nz
+        for (cs, ce, sg) in order:
+            s_range[top, 0], s_range[top, 1], s_range[top, 2] = cs, ce, me
+            s_e[top, 0], s_e[top, 1], s_e[top, 2] = bx, by, bz
+            s_nf[top, :] = sg * nrm
             s_face[top] = True
             top += 1
     return parent, prox, dist, term_of

@@ -88,6 +88,12 @@ def bifurcating_tree(
     ----------
     Murray CD. PNAS 1926;12:207. Walrand S et al. J Nucl Med 2014;55:135.
     Gulec SA et al. J Nucl Med 2010;51:301.
+
+    Examples
+    --------
+    >>> t = bifurcating_tree(generations=3, split_ratio=0.6)
+    >>> t.n_segments, int(t.is_terminal.sum())
+    (15, 8)
     """
     if int(generations) != generations or generations < 0 or generations > 22:
         raise ValueError(f"generations must be an integer in [0, 22], got {generations}")

@@ -1,4 +1,4 @@
-"""Decay data and decay arithmetic (ICRP-107 values from REFERENCE.md section 1)."""
+"""Decay data and decay arithmetic (ICRP-107 values, docs/physics.md "Decay data")."""
 import math
 
 import numpy as np
@@ -31,7 +31,7 @@ def test_spectrum_integrates_to_one_decay(name):
 
 @pytest.mark.parametrize("name", ["Y-90", "Ho-166"])
 def test_spectrum_mean_matches_branch_mean(name):
-    # The tabulated spectrum is coarse at high energy; REFERENCE.md: trapezoid mean ~0.931
+    # The tabulated spectrum is coarse at high energy; ICRP-107 spectrum: trapezoid mean ~0.931
     # for Y-90 against the branch-weighted 0.9329, i.e. within 0.3 %.
     n = get_nuclide(name)
     assert n.spectrum_mean_energy_MeV() == pytest.approx(n.mean_beta_energy_MeV, rel=3e-3)
@@ -67,7 +67,7 @@ def test_cumulated_decays_is_activity_times_mean_life():
 
 def test_fraction_delivered():
     assert fraction_delivered(64.1, 64.1) == pytest.approx(0.5, rel=1e-12)
-    # REFERENCE.md: ~94 % by 11 days for Y-90
+    # 1 - 2^(-264 h / 64.1 h): ~94 % by 11 days for Y-90
     assert fraction_delivered(11 * 24, 64.1) == pytest.approx(1 - 2 ** (-264 / 64.1), rel=1e-12)
     assert 0.94 < fraction_delivered(11 * 24, 64.1) < 0.945
 
@@ -77,7 +77,7 @@ def test_dose_constant_from_half_life_and_energy():
     expected = 1e9 * 64.1 * 3600 / math.log(2) * 0.93290 * MEV
     assert dose_constant("icrp107") == pytest.approx(expected, rel=1e-5)
     assert dose_constant("icrp107") == pytest.approx(49.76, abs=0.005)
-    # REFERENCE.md rounds the prefactor to 0.83214 (exact: 0.8321342...)
+    # docs/physics.md rounds the prefactor to 0.83214 (exact: 0.8321342...)
     assert dose_constant("icrp107") == pytest.approx(0.83214 * 64.1 * 0.93290, rel=5e-5)
 
 
@@ -95,7 +95,7 @@ def test_dose_constant_conventions_and_numbers():
 
 
 def test_holmium_electrons_dose_constant():
-    # REFERENCE.md: ICRP-107 electrons give ~15.5 Gy kg/GBq for Ho-166 (betas + IC + Auger)
+    # ICRP-107 electrons give ~15.5 Gy kg/GBq for Ho-166 (betas + IC + Auger)
     assert dose_constant_from_data("Ho-166", "electrons") == pytest.approx(15.5, abs=0.1)
     assert dose_constant_from_data("Ho-166", "beta") < dose_constant_from_data("Ho-166", "electrons")
 

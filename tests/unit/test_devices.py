@@ -1,4 +1,4 @@
-"""Device library: sphere counts per device and treatment day (REFERENCE.md section 3)."""
+"""Device library: sphere counts per device and treatment day (docs/physics.md, "Devices")."""
 import math
 
 import numpy as np

@@ -8,7 +8,7 @@ from dosimetry import metrics, radiobiology as rb
 
 
 def test_bed_reference_check():
-    # REFERENCE.md section 5: alpha/beta 2.5 Gy, T_rep 1.5 h, T1/2 64.1 h, D = 100 Gy
+    # Dale 1985 (docs/physics.md, "Metrics and radiobiology"): alpha/beta 2.5 Gy, T_rep 1.5 h, T1/2 64.1 h, D = 100 Gy
     g = 1.5 / (1.5 + 64.1)
     expected = 100 * (1 + g * 100 / 2.5)
     assert rb.bed_Gy(100.0, alpha_beta_Gy=2.5, repair_half_time_h=1.5, half_life_h=64.1) == \

@@ -186,7 +186,7 @@ def test_energy_closure():
 def test_lattice_gives_K_A_over_M():
     """One 2,500 Bq sphere per 1 mg (lattice constant (1/1.04)^(1/3) mm) in a volume wider than
     the kernel's range: the mean over a unit cell of voxels is the energy of one sphere over
-    1 mg, K A / M ~ 120 Gy ("one sphere per portal tract ~ 120 Gy", REFERENCE.md); the voxel
+    1 mg, K A / M ~ 120 Gy ("one sphere per portal tract ~ 120 Gy", Walrand et al., J Nucl Med 2014;55:135); the voxel
     farthest from the spheres agrees with point mode."""
     a = (1.0 / RHO) ** (1.0 / 3.0)
     n = int(math.ceil(11.35 / a)) + 2

@@ -76,7 +76,7 @@ def test_cell_list_matches_direct_sum_over_a_large_box():
 
 def test_lattice_of_glass_spheres_gives_K_A_over_M():
     """One 2,500 Bq sphere per 1 mg of tissue (1.04 g/cm^3): the mean dose over a unit cell is
-    the energy of its sphere over its mass, K A / M ~ 120 Gy (REFERENCE.md section 6).
+    the energy of its sphere over its mass, K A / M ~ 120 Gy (Walrand et al., J Nucl Med 2014;55:135).
 
     The unit-cell mean is taken on a regular grid of points in one octant of the cell (the
     lattice is symmetric), which samples the integrable 1/r^2 peak at each sphere with a

@@ -23,7 +23,7 @@ def test_csda_range_vs_estar(e, ref):
 
 
 def test_csda_range_endpoints():
-    # REFERENCE.md section 2: Y-90 endpoint CSDA range ~11.3 mm (ESTAR); Ho-166 endpoint 1.854 MeV
+    # docs/physics.md (NIST ESTAR): Y-90 endpoint CSDA range ~11.3 mm (ESTAR); Ho-166 endpoint 1.854 MeV
     # interpolated in ESTAR (0.8432 at 1.75, 0.9785 at 2.0 g/cm^2) -> ~0.899 g/cm^2
     assert 10 * ep.csda_range_g_cm2(2.2801) == pytest.approx(11.3, abs=0.05)
     assert 10 * ep.csda_range_g_cm2(1.8539) == pytest.approx(8.99, abs=0.03)

@@ -1,4 +1,4 @@
-"""Shipped Y-90 / Ho-166 kernels vs ICRP-107, REFERENCE.md sections 1-2 and published values."""
+"""Shipped Y-90 / Ho-166 kernels vs ICRP-107, docs/physics.md and published values."""
 import numpy as np
 import pytest
 
@@ -42,7 +42,7 @@ def test_y90_within_11_mm():
 
 @pytest.mark.parametrize("name, r_endpoint_mm", [("Y-90", 11.3), ("Ho-166", 8.99)])
 def test_range(name, r_endpoint_mm):
-    # REFERENCE.md section 2 / ESTAR: CSDA range at the endpoint energy; nothing deposited beyond
+    # NIST ESTAR: CSDA range at the endpoint energy; nothing deposited beyond
     k = load_kernel(name)
     assert k.range_mm == pytest.approx(r_endpoint_mm, abs=0.05)
     assert 1.0 - k.cumulative_fraction(k.range_mm) < 1e-4

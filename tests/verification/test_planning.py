@@ -1,4 +1,4 @@
-"""Planning models against the worked cases of REFERENCE.md section 4 (derived from the
+"""Planning models against the worked cases of docs/physics.md, "Planning models" (derived from the
 formulas of Gulec 2006, Ho 1996, Kennedy 2007 and Du Bois 1916)."""
 import math
 
