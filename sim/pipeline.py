@@ -21,8 +21,10 @@ from sim.results import Results, open_results, run_summary
 from sim.results.figures import draw_all
 from sim.results.schema import add_dose_to_results, load_stage_results, write_stage_results
 from sim.seeding import stage_rng
-from sim.transport import Deposition, deposition_summary, transport_spheres
+from sim.transport import Deposition, deposition_summary, injection_segment, transport_spheres
 from sim.tree import TreeArrays, build_tree, summary as tree_summary
+from sim.tree.build import tissue_geometry
+from sim.tree.tissue import TissueGeometry
 
 __all__ = ["Anatomy", "TransportResult", "build_anatomy", "treatment_activity_GBq",
            "run_transport", "run_dose", "run", "add_dose", "default_output", "STAGES"]
@@ -36,12 +38,21 @@ class Anatomy:
     """Output of the tree and flow stage.
 
     ``flow`` is the field at the start of the injection; ``state`` is the same solution in
-    mutable form, which the transport's embolic effect updates in place.
+    mutable form, which the transport's embolic effect updates in place. ``geometry`` is the
+    tissue (domain and tumours) of a grown tree, None otherwise; ``injection`` the catheter
+    segment, whose subtree is the treated territory.
     """
 
     tree: TreeArrays
     flow: FlowField
     state: FlowState
+    geometry: TissueGeometry | None
+    injection: int
+
+    @property
+    def territory_mass_kg(self) -> float:
+        """Perfused mass of the treated territory (the tree below the injection) [kg]."""
+        return float(self.tree.terminal_mass_mg[self.tree.subtree(self.injection)].sum() * 1e-6)
 
 
 @dataclass
@@ -66,19 +77,22 @@ def build_anatomy(scenario: Scenario) -> Anatomy:
     tree = build_tree(scenario.tree, stage_rng(scenario.seed, "tree"))
     tree = calibrate_tree(tree, scenario.flow)
     state = flow_state(tree, scenario.flow)
-    return Anatomy(tree, state.field(), state)
+    flow = state.field()
+    inject = injection_segment(tree, flow, scenario.transport.injection)
+    return Anatomy(tree, flow, state, tissue_geometry(scenario.tree), inject)
 
 
-def treatment_activity_GBq(scenario: Scenario, tree) -> tuple[float, str]:
+def treatment_activity_GBq(scenario: Scenario, anatomy: Anatomy) -> tuple[float, str]:
     """Administered activity [GBq] and where it came from.
 
     ``treatment.activity_GBq`` when given; otherwise the MIRD activity for
-    ``plan.mird_dose_Gy`` over the tree's perfused mass with the patient's LSF.
+    ``plan.mird_dose_Gy`` over the perfused mass of the treated territory (the tree below the
+    injection segment) with the patient's LSF.
     """
     if scenario.treatment.activity_GBq is not None:
         return scenario.treatment.activity_GBq, "treatment.activity_GBq"
     dev = scenario.device()
-    mass_kg = float(tree.terminal_mass_mg.sum() * 1e-6)
+    mass_kg = anatomy.territory_mass_kg
     k = dose_constant_value(scenario.treatment.dose_constant, dev.nuclide)
     plan = planning.mird(perfused_mass_kg=mass_kg, target_dose_Gy=scenario.plan.mird_dose_Gy,
                          lung_shunt_fraction=scenario.patient.lung_shunt_fraction, dose_constant=k)
@@ -92,7 +106,7 @@ def run_transport(scenario: Scenario, anatomy: Anatomy, *, progress=False) -> Tr
     """
     dev = scenario.device()
     tree = anatomy.tree
-    activity, source = treatment_activity_GBq(scenario, tree)
+    activity, source = treatment_activity_GBq(scenario, anatomy)
     rx = dev.prescribe(activity, scenario.treatment.days_after_calibration)
     if rx.n_spheres > scenario.transport.max_spheres:
         raise ValueError(f"{rx.n_spheres:.3g} spheres ({activity:.3g} GBq of {dev.key} on day "
@@ -101,7 +115,7 @@ def run_transport(scenario: Scenario, anatomy: Anatomy, *, progress=False) -> Tr
     d = dev.sample_diameters_um(rx.n_spheres, stage_rng(scenario.seed, "diameters"))
     params = scenario.transport.params(scenario.patient.lung_shunt_fraction)
     dep = transport_spheres(tree, d, rx.activity_per_sphere_Bq,
-                            injection=scenario.transport.injection, params=params,
+                            injection=anatomy.injection, params=params,
                             rng=stage_rng(scenario.seed, "transport"), progress=progress,
                             flow_state=anatomy.state)
     pres = rx.to_dict()
@@ -112,11 +126,17 @@ def run_transport(scenario: Scenario, anatomy: Anatomy, *, progress=False) -> Tr
 
 
 def run_dose(scenario: Scenario, tree, xyz, act, *, injected_activity_GBq=None,
-             points_mm=None) -> DoseResult:
-    """Stage 4-5: cross-fire dose, metrics and the planning comparison (``[dose]`` section)."""
+             points_mm=None, injection_segment=0) -> DoseResult:
+    """Stage 4-5: cross-fire dose, metrics and the planning comparison (``[dose]`` section).
+
+    The tissue geometry comes from the scenario's ``[tree]`` (grown trees); the treated
+    territory is the tree below ``injection_segment``.
+    """
     d = scenario.dose
     return compute_dose(tree, xyz, act, nuclide=scenario.device().nuclide,
-                        spacing_mm=d.grid_um * 1e-3, density_g_cm3=d.density_g_cm3,
+                        spacing_mm=d.grid_um * 1e-3, density_g_cm3=scenario.tissue_density_g_cm3,
+                        geometry=tissue_geometry(scenario.tree) if scenario.tree else None,
+                        injection_segment=injection_segment,
                         injected_activity_GBq=injected_activity_GBq,
                         dose_constant=scenario.treatment.dose_constant,
                         lobule_radius_mm=d.lobule_radius_mm,
@@ -186,7 +206,8 @@ def run(config, *, output=None, seed=None, overrides=(), progress=False, figures
                 dose = run_dose(scenario, anatomy.tree, dep.position_mm[liver].astype(float),
                                 dep.activity_Bq[liver].astype(float),
                                 injected_activity_GBq=transport.summary["counts"][
-                                    "injected_activity_GBq"])
+                                    "injected_activity_GBq"],
+                                injection_segment=anatomy.injection)
             summary = run_summary(scenario, tree_summary(anatomy.tree, anatomy.flow), transport,
                                   dose)
         with display.task("write"):
@@ -208,6 +229,7 @@ def add_dose(path, *, overrides=(), points_mm=None) -> tuple[Results, DoseResult
     scenario, tree, xyz, act, dep = load_stage_results(path)
     scenario = resolve_scenario(scenario, overrides=overrides)
     res = run_dose(scenario, tree, xyz, act,
-                   injected_activity_GBq=dep.get("injected_activity_GBq"), points_mm=points_mm)
+                   injected_activity_GBq=dep.get("injected_activity_GBq"), points_mm=points_mm,
+                   injection_segment=int(dep.get("injection_segment", 0)))
     add_dose_to_results(path, res)
     return open_results(path), res

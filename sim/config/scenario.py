@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
+from dosimetry.constants import LIVER_DENSITY_G_CM3
 from dosimetry.decay import DOSE_CONSTANT_NAMES
 from sim.config.base import Fraction, KeyValueError as _KeyError, Section as _Section
 from sim.config.devices import Device, DeviceSpec, device_library
@@ -144,6 +145,26 @@ class Scenario(_Section):
             raise _KeyError(("treatment", "device"), self.treatment.device,
                             f"unknown device (allowed: {', '.join(sorted(lib))})", absolute=True)
         return self
+
+    @model_validator(mode="after")
+    def _one_density(self):
+        tree = self.tree
+        d = self.dose.density_g_cm3
+        if d is not None and tree is not None and tree.generator == "grown" \
+                and "tissue_density_g_cm3" in tree.model_fields_set and d != tree.tissue_density_g_cm3:
+            raise _KeyError(("dose", "density_g_cm3"), d,
+                            f"must equal tree.tissue_density_g_cm3 ({tree.tissue_density_g_cm3}): "
+                            "one tissue, one density", absolute=True)
+        return self
+
+    @property
+    def tissue_density_g_cm3(self) -> float:
+        """The tissue's density [g/cm^3]: ``[dose]``'s, else the grown tree's, else liver's."""
+        if self.dose.density_g_cm3 is not None:
+            return self.dose.density_g_cm3
+        if self.tree is not None and self.tree.generator == "grown":
+            return self.tree.tissue_density_g_cm3
+        return LIVER_DENSITY_G_CM3
 
     def device(self) -> Device:
         """The :class:`sim.config.devices.Device` of the treatment."""

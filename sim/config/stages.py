@@ -221,7 +221,7 @@ class DoseSpec(_Section):
     """Cross-fire dose, metrics and radiobiology (see :mod:`sim.dose`)."""
 
     grid_um: float = Field(default=250.0, ge=25.0, le=2000.0)
-    density_g_cm3: float = Field(default=LIVER_DENSITY_G_CM3, gt=0.5, le=2.0)
+    density_g_cm3: float | None = Field(default=None, gt=0.5, le=2.0)
     alpha_beta_Gy: float = Field(default=2.5, gt=0.0, le=50.0)
     tumour_alpha_beta_Gy: float = Field(default=10.0, gt=0.0, le=50.0)
     tumour_eud_alpha_per_Gy: float = Field(default=0.01, gt=0.0, le=2.0)

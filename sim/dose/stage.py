@@ -1,17 +1,19 @@
 """Dose stage: cross-fire dose of a deposition on a grid, compartment metrics, lobule doses,
 and the comparison with the MIRD and partition models for the same case.
 
-Compartments are defined on the grid (:mod:`sim.dose.compartments`): 0 normal liver, k tumour
-k, -1 outside the perfused volume. Spheres take the region of their voxel.
+Compartments (:mod:`sim.dose.compartments`) are the tissue: treated normal liver (0), treated
+tumour k (k), liver outside the treated territory (``untreated``) and non-liver, with voxel
+fractions at boundaries. Spheres take the compartment of the point they sit at.
 
 Energy bookkeeping (why simulation and partition model differ). With E_k the kernel's absorbed
-energy per decay, the energy deposited by the spheres of compartment c is
+energy per decay, the energy emitted by the spheres of compartment c is
 E_c = sum_i(c) A_i tau E_k, and the partition model puts all of it into c. The simulation
-deposits it by the kernel: part in c, part in other compartments (crossing), part outside the
-perfused volume (escape). The grid dose is computed per source compartment (the dose is linear
-in activity), giving the matrix E[src -> dst]; then for every compartment, exactly,
+deposits it by the kernel: part in c, part in other compartments (crossing, the untreated liver
+included), part outside the liver (escape). The grid dose is computed per source compartment
+(the dose is linear in activity), giving the matrix E[src -> dst]; then for every compartment,
+exactly,
 
-    mean_sim(c) M_c = E_c - sum_{dst != c} E[c -> dst] - E[c -> outside] + sum_{src != c} E[src -> c]
+    mean_sim(c) M_c = E_c - sum_{dst != c} E[c -> dst] - E[c -> off liver] + sum_{src != c} E[src -> c]
 
 and the partition model with the scenario's K differs further by K / K_kernel (bremsstrahlung,
 which the kernel lets escape, and the mean-energy convention).
@@ -28,9 +30,12 @@ from dosimetry.constants import J_PER_MEV, LIVER_DENSITY_G_CM3, LOBULE_BALL_RADI
 from dosimetry.crossfire import decays_complete, dose_at_points, radial_table
 from dosimetry.decay import dose_constant as dose_constant_value, get_nuclide
 from dosimetry.grid import dose_on_grid
-from sim.dose.compartments import grid_for_tree, region_grid
+from dosimetry.lobule import dose_in_balls
+from sim.dose.compartments import (NORMAL, OUTSIDE, UNTREATED, Compartments,
+                                   compartments_from_terminals, compartments_on_grid,
+                                   grid_for_tree, point_codes, treated_territory)
 
-__all__ = ["compute_dose", "DoseResult", "DEFAULT_RADIOBIOLOGY"]
+__all__ = ["compute_dose", "DoseResult", "DEFAULT_RADIOBIOLOGY", "compartment_name"]
 
 #: Radiobiology defaults of :func:`compute_dose` (see :class:`sim.config.DoseSpec`).
 DEFAULT_RADIOBIOLOGY = {"alpha_beta_Gy": 2.5, "tumour_alpha_beta_Gy": 10.0,
@@ -38,9 +43,19 @@ DEFAULT_RADIOBIOLOGY = {"alpha_beta_Gy": 2.5, "tumour_alpha_beta_Gy": 10.0,
                         "lkb": "dawson2002_primary"}
 
 
+def compartment_name(code: int) -> str:
+    """``normal``, ``tumour_k``, ``untreated`` or ``outside``."""
+    return {NORMAL: "normal", UNTREATED: "untreated", OUTSIDE: "outside"}.get(code,
+                                                                            f"tumour_{code}")
+
+
 @dataclass
 class DoseResult:
-    """Dose stage output (see :func:`compute_dose`)."""
+    """Dose stage output (see :func:`compute_dose`).
+
+    ``region`` is the majority compartment of every voxel (-1 off the liver, -2 untreated
+    liver, 0 treated normal liver, k treated tumour k); ``compartments`` holds the fractions.
+    """
 
     dose_Gy: np.ndarray
     origin_mm: np.ndarray
@@ -51,56 +66,25 @@ class DoseResult:
     metrics: dict
     planning: dict
     energy: dict
+    compartments: Compartments | None = None
+    lobule_treated: np.ndarray | None = None
     points_mm: np.ndarray | None = None
     points_dose_Gy: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
 
-def _lobule_from_grid(dose, region, origin, spacing, centres, radius_mm):
-    """Mean voxel dose within ``radius_mm`` of each centre (voxels of the perfused volume)."""
-    shape = dose.shape
-    out = np.empty(len(centres))
-    rv = np.ceil(radius_mm / spacing).astype(int)
-    offs = np.stack(np.meshgrid(*(np.arange(-r, r + 1) for r in rv), indexing="ij"), -1).reshape(-1, 3)
-    keep = np.sum((offs * spacing) ** 2, axis=1) <= radius_mm**2
-    offs = offs[keep]
-    ijk = np.rint((centres - origin) / spacing).astype(int)
-    for start in range(0, len(centres), 4096):
-        c = ijk[start:start + 4096]
-        idx = c[:, None, :] + offs[None, :, :]
-        ok = np.all((idx >= 0) & (idx < np.array(shape)), axis=2)
-        idx = np.clip(idx, 0, np.array(shape) - 1)
-        vals = dose[idx[..., 0], idx[..., 1], idx[..., 2]]
-        inside = ok & (region[idx[..., 0], idx[..., 1], idx[..., 2]] >= 0)
-        n = inside.sum(axis=1)
-        out[start:start + 4096] = np.where(n > 0, (vals * inside).sum(axis=1) / np.maximum(n, 1), np.nan)
-    return out
-
-
-def _whole_liver_ntcp(bed_normal, vox_mass_kg, whole_liver_mass_kg, tumour_mass_kg, rbp):
-    """LKB NTCP over the whole normal liver: the perfused normal voxels plus the unperfused
-    normal liver at 0 Gy (the Burman / Dawson fits are whole-organ fits). None without the
-    whole-liver mass."""
-    if whole_liver_mass_kg is None:
-        return None
-    perfused = bed_normal.size * vox_mass_kg
-    rest = whole_liver_mass_kg - tumour_mass_kg - perfused
-    eqd2 = rb.eqd2_Gy(bed_normal, alpha_beta_Gy=rbp["alpha_beta_Gy"])
-    d = np.concatenate((eqd2, [0.0]))
-    w = np.concatenate((np.full(eqd2.size, vox_mass_kg), [max(rest, 0.0)]))
-    return rb.lkb_ntcp(d, rbp["lkb"], weights=w)
-
-
 def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spacing_mm=0.25,
                  density_g_cm3=LIVER_DENSITY_G_CM3, injected_activity_GBq=None,
                  dose_constant="icrp107", lobule_radius_mm=None, radiobiology=None,
-                 points_mm=None, margin_mm=0.0, whole_liver_mass_kg=None) -> DoseResult:
-    """Cross-fire dose on a grid over the perfused volume, metrics and planning comparison.
+                 points_mm=None, margin_mm=0.0, whole_liver_mass_kg=None, geometry=None,
+                 injection_segment=0) -> DoseResult:
+    """Cross-fire dose on a grid over the liver, metrics and planning comparison.
 
     Parameters
     ----------
     tree : TreeArrays
-        For the perfused volume (terminals, masses, regions) and the portal tracts.
+        For the treated territory (terminals below the injected segment), the portal tracts
+        and, without ``geometry``, the liver itself.
     sphere_xyz_mm, sphere_activity_Bq : arrays
         Liver spheres and their activity at the start of the decay [mm], [Bq].
     nuclide : str
@@ -113,7 +97,7 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
     dose_constant : str or float
         K of the planning models (see :func:`dosimetry.decay.dose_constant`).
     lobule_radius_mm : float, optional
-        Radius of the lobule-sized ball [mm] (default: classic lobule volume).
+        Radius of the lobule-sized ball [mm] (default: the classic lobule's volume).
     radiobiology : dict, optional
         ``alpha_beta_Gy`` (normal liver, 2.5), ``tumour_alpha_beta_Gy`` (10),
         ``repair_half_time_h`` (1.5), ``tumour_eud_alpha_per_Gy`` (0.01), ``lkb`` (set name).
@@ -122,181 +106,218 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
     points_mm : (P, 3) array, optional
         Extra points for point-mode dose.
     margin_mm : float
-        Grid margin beyond the perfused volume [mm]; with the kernel range (~11 mm) all
-        escaping energy is on the grid, otherwise its remainder is reported as ``beyond_grid``.
+        Grid margin beyond the liver [mm].
+    geometry : sim.tree.tissue.TissueGeometry, optional
+        The tissue (domain and tumours); without it the compartments come from the terminals.
+    injection_segment : int
+        The injected segment: the terminals below it define the treated territory.
     """
     rbp = dict(DEFAULT_RADIOBIOLOGY, **(radiobiology or {}))
-    xyz = np.asarray(sphere_xyz_mm, dtype=np.float64)
+    xyz = np.asarray(sphere_xyz_mm, dtype=np.float64).reshape(-1, 3)
     act = np.broadcast_to(np.asarray(sphere_activity_Bq, dtype=np.float64), (len(xyz),))
     origin, spacing, shape = grid_for_tree(tree, spacing_mm, margin_mm=margin_mm,
-                                           density_g_cm3=density_g_cm3)
-    region = region_grid(tree, origin, spacing, shape, density_g_cm3)
-    vox_mass_kg = density_g_cm3 * 1e-6 * float(np.prod(spacing))
-    sreg = _sphere_regions(xyz, region, origin, spacing)
-    comps = sorted(set(np.unique(region[region >= 0]).tolist()) | set(np.unique(sreg).tolist()))
+                                           density_g_cm3=density_g_cm3, geometry=geometry)
+    if geometry is not None:
+        comp = compartments_on_grid(geometry, tree, injection_segment, origin, spacing, shape,
+                                    density_g_cm3)
+        scode = point_codes(xyz, geometry, treated_territory(tree, injection_segment))
+    else:
+        comp = compartments_from_terminals(tree, origin, spacing, shape, density_g_cm3)
+        scode = _codes_from_grid(xyz, comp.label, origin, spacing)
     grid = dict(origin_mm=origin, spacing_mm=spacing, shape=shape, nuclide=nuclide,
                 density_g_cm3=density_g_cm3)
     e_kernel_J = radial_table(nuclide, float(density_g_cm3)).energy_per_decay_MeV * J_PER_MEV
-    dose, energy_matrix = _dose_by_source(xyz, act, sreg, comps, region, vox_mass_kg, grid,
-                                          e_kernel_J)
-    met = _compartment_metrics(dose, region, comps, vox_mass_kg, nuclide, rbp,
-                               whole_liver_mass_kg)
+    dose, energy_matrix = _dose_by_source(xyz, act, scode, comp, grid, e_kernel_J)
+    met = _compartment_metrics(dose, comp, nuclide, rbp, whole_liver_mass_kg)
     lob_radius = float(lobule_radius_mm or LOBULE_BALL_RADIUS_MM)
     term = np.flatnonzero(tree.is_terminal)
-    lob = _lobule_from_grid(dose, region, origin, spacing, tree.distal_mm[term], lob_radius)
+    lob = dose_in_balls(tree.distal_mm[term], xyz, act, radius_mm=lob_radius, nuclide=nuclide,
+                        density_g_cm3=density_g_cm3)
     lob_reg = tree.region[term].astype(np.int64)
-    met.update(_lobule_metrics(lob, lob_reg))
-    plan = _planning_comparison(dose, region, comps, act, sreg, vox_mass_kg, energy_matrix,
-                                nuclide, dose_constant, injected_activity_GBq, e_kernel_J)
-    result = DoseResult(dose_Gy=dose, origin_mm=origin, spacing_mm=spacing, region=region,
-                        lobule_dose_Gy=lob, lobule_region=lob_reg, metrics=met, planning=plan,
-                        energy={str(k): v for k, v in energy_matrix.items()})
+    treated = tree.subtree(injection_segment)[term]
+    met.update(_lobule_metrics(lob, lob_reg, treated))
+    plan = _planning_comparison(comp, act, scode, energy_matrix, nuclide, dose_constant,
+                                injected_activity_GBq, e_kernel_J, dose)
+    result = DoseResult(dose_Gy=dose, origin_mm=origin, spacing_mm=spacing,
+                        region=comp.majority(), lobule_dose_Gy=lob, lobule_region=lob_reg,
+                        metrics=met, planning=plan,
+                        energy={compartment_name(k): v for k, v in energy_matrix.items()},
+                        compartments=comp, lobule_treated=treated)
     if points_mm is not None:
         result.points_mm = np.asarray(points_mm, dtype=float)
         result.points_dose_Gy = dose_at_points(result.points_mm, xyz, act, nuclide=nuclide,
                                                density_g_cm3=density_g_cm3)
-    result.extra["grid_shape"] = list(shape)
-    result.extra["radiobiology"] = rbp
-    result.extra["lobule_radius_mm"] = lob_radius
+    result.extra.update(grid_shape=list(shape), radiobiology=rbp, lobule_radius_mm=lob_radius,
+                        injection_segment=int(injection_segment))
     return result
 
 
-def _sphere_regions(xyz, region, origin, spacing):
-    """Region of the voxel holding each sphere (-1 outside the grid or the perfused volume)."""
-    shape = region.shape
-    sijk = np.rint((xyz - origin) / spacing).astype(int)
-    inside = np.all((sijk >= 0) & (sijk < np.array(shape)), axis=1)
-    sreg = np.full(len(xyz), -1, np.int64)
-    sreg[inside] = region[sijk[inside, 0], sijk[inside, 1], sijk[inside, 2]]
-    return sreg
+def _codes_from_grid(xyz, label, origin, spacing):
+    """Compartment of the voxel holding each sphere (-1 off the grid)."""
+    ijk = np.rint((xyz - origin) / spacing).astype(int)
+    inside = np.all((ijk >= 0) & (ijk < np.array(label.shape)), axis=1)
+    out = np.full(len(xyz), OUTSIDE, np.int64)
+    out[inside] = label[ijk[inside, 0], ijk[inside, 1], ijk[inside, 2]]
+    return out
 
 
-def _dose_by_source(xyz, act, sreg, comps, region, vox_mass_kg, grid, e_kernel_J):
-    """The grid dose, summed over source compartments, and the energy matrix src -> dst [J]."""
+def _energy_in(dose, comp, code) -> float:
+    idx, w = comp.voxels(code)
+    return float(np.dot(dose.ravel()[idx], w) * comp.voxel_mass_kg)
+
+
+def _dose_by_source(xyz, act, scode, comp, grid, e_kernel_J):
+    """The grid dose, summed over source compartments, and the energy matrix src -> dst [J]
+    (dst: every compartment code; ``beyond_grid``; ``off_liver`` = outside + beyond)."""
     nuclide = grid["nuclide"]
     dose = np.zeros(grid["shape"])
     energy_matrix = {}
-    for src in comps:
-        sel = sreg == src
-        if not sel.any():
-            continue
+    for src in sorted(set(np.unique(scode).tolist())):
+        sel = scode == src
         part = dose_on_grid(xyz[sel], act[sel], **grid)
         dose += part
         emitted = float(decays_complete(act[sel], nuclide).sum() * e_kernel_J)
-        row = {int(dst): float(part[region == dst].sum() * vox_mass_kg) for dst in comps if dst >= 0}
-        # escape = energy in grid voxels outside the perfused volume + energy beyond the grid
-        in_grid = float(part.sum() * vox_mass_kg)
-        row["outside_volume_in_grid"] = float(part[region < 0].sum() * vox_mass_kg)
-        row["beyond_grid"] = emitted - in_grid
-        row["outside"] = row["outside_volume_in_grid"] + row["beyond_grid"]
+        row = {int(dst): _energy_in(part, comp, dst) for dst in comp.codes}
+        row["beyond_grid"] = emitted - float(part.sum() * comp.voxel_mass_kg)
+        row["off_liver"] = row[OUTSIDE] + row["beyond_grid"]
         row["emitted_J"] = emitted
         energy_matrix[int(src)] = row
     return dose, energy_matrix
 
 
-def _compartment_metrics(dose, region, comps, vox_mass_kg, nuclide, rbp, whole_liver_mass_kg):
-    """DVH statistics, BED, EUD/gEUD and (normal liver) LKB NTCP of every compartment."""
+def _groups(comp) -> dict:
+    """Metric groups: name -> list of compartment codes."""
+    tumours = [c for c in comp.codes if c > 0 and comp.mass_kg(c) > 0]
+    groups = {"perfused": [NORMAL] + tumours, "normal": [NORMAL]}
+    for k in tumours:
+        groups[f"tumour_{k}"] = [k]
+    if tumours:
+        groups["tumour"] = tumours
+    if UNTREATED in comp.codes and comp.mass_kg(UNTREATED) > 0:
+        groups["untreated"] = [UNTREATED]
+    return groups
+
+
+def _samples(dose, comp, codes):
+    """Dose samples [Gy] and masses [kg] of the voxels of some compartments."""
+    parts = [comp.voxels(c) for c in codes]
+    idx = np.concatenate([p[0] for p in parts])
+    w = np.concatenate([p[1] for p in parts]) * comp.voxel_mass_kg
+    return dose.ravel()[idx], w
+
+
+def _compartment_metrics(dose, comp, nuclide, rbp, whole_liver_mass_kg):
+    """DVH statistics (mass-weighted), BED, EUD/gEUD and (normal liver) LKB NTCP."""
     half_life = get_nuclide(nuclide).half_life_h
-    bed_n = rb.bed_Gy(dose, alpha_beta_Gy=rbp["alpha_beta_Gy"],
-                      repair_half_time_h=rbp["repair_half_time_h"], half_life_h=half_life)
-    bed_t = rb.bed_Gy(dose, alpha_beta_Gy=rbp["tumour_alpha_beta_Gy"],
-                      repair_half_time_h=rbp["repair_half_time_h"], half_life_h=half_life)
-    groups = {"perfused": region >= 0, "normal": region == 0}
-    for k in comps:
-        if k > 0:
-            groups[f"tumour_{k}"] = region == k
-    if any(k > 0 for k in comps):
-        groups["tumour"] = region > 0
     met = {}
-    for name, sel in groups.items():
-        if not sel.any():
+    for name, codes in _groups(comp).items():
+        d, w = _samples(dose, comp, codes)
+        if w.sum() <= 0:
             continue
-        d = dose[sel]
-        s = metrics.dose_statistics(d)
-        s["mass_g"] = float(sel.sum() * vox_mass_kg * 1e3)
-        s["gEUD_a10_Gy"] = rb.geud_Gy(d, 10.0)
+        s = metrics.dose_statistics(d, w)
+        s["mass_g"] = float(w.sum() * 1e3)
+        s["gEUD_a10_Gy"] = rb.geud_Gy(d, 10.0, w)
+        ab = rbp["tumour_alpha_beta_Gy"] if name.startswith("tumour") else rbp["alpha_beta_Gy"]
+        bed = rb.bed_Gy(d, alpha_beta_Gy=ab, repair_half_time_h=rbp["repair_half_time_h"],
+                        half_life_h=half_life)
+        s["mean_BED_Gy"] = float(np.dot(bed, w) / w.sum())
         if name.startswith("tumour"):
-            s["mean_BED_Gy"] = float(bed_t[sel].mean())
-            s["EUD_Gy"] = rb.eud_Gy(d, rbp["tumour_eud_alpha_per_Gy"])
+            s["EUD_Gy"] = rb.eud_Gy(d, rbp["tumour_eud_alpha_per_Gy"], w)
         elif name == "normal":
-            s["mean_BED_Gy"] = float(bed_n[sel].mean())
-            ntcp = _whole_liver_ntcp(bed_n[sel], vox_mass_kg, whole_liver_mass_kg,
-                                     float((region > 0).sum() * vox_mass_kg), rbp)
+            ntcp = _whole_liver_ntcp(dose, comp, whole_liver_mass_kg, rbp, half_life)
             if ntcp is not None:
                 s["NTCP_LKB"] = ntcp
         met[name] = s
     return met
 
 
-def _lobule_metrics(lob, lob_reg) -> dict:
-    """Statistics of the lobule-level doses of normal and tumour lobules."""
+def _whole_liver_ntcp(dose, comp, whole_liver_mass_kg, rbp, half_life):
+    """LKB NTCP over the whole normal liver: treated normal and untreated liver on the grid,
+    plus the rest of the liver (not modelled) at 0 Gy (the Burman / Dawson fits are
+    whole-organ fits). None without the whole-liver mass."""
+    if whole_liver_mass_kg is None:
+        return None
+    codes = [NORMAL] + ([UNTREATED] if UNTREATED in comp.codes else [])
+    d, w = _samples(dose, comp, codes)
+    tumour = sum(comp.mass_kg(c) for c in comp.codes if c > 0)
+    rest = max(whole_liver_mass_kg - tumour - float(w.sum()), 0.0)
+    bed = rb.bed_Gy(d, alpha_beta_Gy=rbp["alpha_beta_Gy"],
+                    repair_half_time_h=rbp["repair_half_time_h"], half_life_h=half_life)
+    eqd2 = rb.eqd2_Gy(bed, alpha_beta_Gy=rbp["alpha_beta_Gy"])
+    return rb.lkb_ntcp(np.concatenate((eqd2, [0.0])), rbp["lkb"],
+                       weights=np.concatenate((w, [rest])))
+
+
+def _lobule_metrics(lob, lob_reg, treated) -> dict:
+    """Statistics of the lobule doses: treated normal, treated tumour and untreated lobules."""
     out = {}
     ok = np.isfinite(lob)
-    for name, sel in (("lobules_normal", lob_reg == 0), ("lobules_tumour", lob_reg > 0)):
+    for name, sel in (("lobules_normal", (lob_reg == 0) & treated),
+                      ("lobules_tumour", (lob_reg > 0) & treated),
+                      ("lobules_untreated", ~treated)):
         sel = sel & ok
         if sel.any():
             out[name] = metrics.dose_statistics(lob[sel])
     return out
 
 
-def _planning_comparison(dose, region, comps, act, sreg, vox_mass_kg, energy_matrix, nuclide,
-                         dose_constant, injected_activity_GBq, e_kernel_J) -> dict:
-    """MIRD and partition predictions for the same activity, masses and measured T:N, and the
-    per-compartment explanation of the difference (module notes)."""
-    masses = {k: float((region == k).sum() * vox_mass_kg) for k in comps if k >= 0}
+def _planning_comparison(comp, act, scode, energy_matrix, nuclide, dose_constant,
+                         injected_activity_GBq, e_kernel_J, dose) -> dict:
+    """MIRD and partition predictions for the same activity, treated masses and measured T:N,
+    and the per-compartment explanation of the difference (module notes)."""
+    treated = [c for c in comp.codes if c >= 0 and comp.mass_kg(c) > 0]
+    masses = {c: comp.mass_kg(c) for c in treated}
     a_liver_GBq = float(act.sum() * 1e-9)
     a_inj = injected_activity_GBq if injected_activity_GBq is not None else a_liver_GBq
     lsf_eff = min(max(1.0 - a_liver_GBq / a_inj, 0.0), 0.999999) if a_inj > 0 else 0.0
     k_plan = dose_constant_value(dose_constant, nuclide)
-    m_t = sum(v for k, v in masses.items() if k > 0)
-    m_n = masses.get(0, 0.0)
-    conc = {}
-    for k in comps:
-        if k >= 0 and masses.get(k, 0) > 0:
-            conc[k] = float(act[sreg == k].sum()) / masses[k]
-    tn = (sum(act[sreg > 0]) / m_t) / conc[0] if (m_t > 0 and conc.get(0, 0) > 0) else None
+    m_t = sum(v for c, v in masses.items() if c > 0)
+    m_n = masses.get(NORMAL, 0.0)
+    a_t = float(act[scode > 0].sum())
+    a_n = float(act[scode == NORMAL].sum())
+    tn = (a_t / m_t) / (a_n / m_n) if (m_t > 0 and m_n > 0 and a_n > 0) else None
     plan = {"activity_injected_GBq": a_inj, "activity_liver_GBq": a_liver_GBq,
+            "activity_untreated_liver_GBq": float(act[scode == UNTREATED].sum() * 1e-9),
             "lung_and_nontarget_fraction": lsf_eff, "dose_constant_Gy_kg_per_GBq": k_plan,
             "kernel_dose_constant_Gy_kg_per_GBq": float(
                 decays_complete(1e9, nuclide) * e_kernel_J),
-            "tumour_to_normal_measured": tn, "masses_kg": {str(k): v for k, v in masses.items()}}
-    m_perf = sum(masses.values())
-    mird = planning.mird(perfused_mass_kg=m_perf, activity_GBq=a_inj, lung_shunt_fraction=lsf_eff,
-                         dose_constant=k_plan)
+            "tumour_to_normal_measured": tn,
+            "masses_kg": {compartment_name(c): v for c, v in masses.items()}}
+    if UNTREATED in comp.codes and comp.mass_kg(UNTREATED) > 0:
+        plan["masses_kg"]["untreated"] = comp.mass_kg(UNTREATED)
+    mird = planning.mird(perfused_mass_kg=sum(masses.values()), activity_GBq=a_inj,
+                         lung_shunt_fraction=lsf_eff, dose_constant=k_plan)
     plan["mird_liver_dose_Gy"] = mird.liver_dose_Gy
-    if tn is not None and m_n > 0:
+    if tn is not None:
         part = planning.partition(tumour_mass_kg=m_t, normal_mass_kg=m_n, tumour_to_normal=tn,
                                   activity_GBq=a_inj, lung_shunt_fraction=lsf_eff,
                                   dose_constant=k_plan)
         plan["partition_tumour_dose_Gy"] = part.tumour_dose_Gy
         plan["partition_normal_dose_Gy"] = part.normal_dose_Gy
     k_ratio = plan["kernel_dose_constant_Gy_kg_per_GBq"] / k_plan
-    plan["explanation_by_region"] = _explain(dose, region, comps, masses, energy_matrix, k_ratio)
+    plan["explanation_by_region"] = _explain(dose, comp, masses, energy_matrix, k_ratio)
     return plan
 
 
-def _explain(dose, region, comps, masses, energy_matrix, k_ratio) -> dict:
-    """Simulated mean = partition (kernel K) + escape + crossing out + crossing in, per
+def _explain(dose, comp, masses, energy_matrix, k_ratio) -> dict:
+    """Simulated mean = partition (kernel K) + escape + crossing out + crossing in, per treated
     compartment, and the K-convention difference (module notes)."""
     explain = {}
-    for c in [k for k in comps if k >= 0]:
-        if masses.get(c, 0) <= 0:
-            continue
-        own = energy_matrix.get(c, {"emitted_J": 0.0, "outside": 0.0})
-        crossing_out = sum(v for d, v in own.items() if isinstance(d, int) and d != c)
+    for c, m in masses.items():
+        own = energy_matrix.get(c, {"emitted_J": 0.0, "off_liver": 0.0, "beyond_grid": 0.0})
+        crossing_out = sum(own.get(d, 0.0) for d in comp.codes if d not in (c, OUTSIDE))
         crossing_in = sum(row.get(c, 0.0) for s, row in energy_matrix.items() if s != c)
-        sim_mean = float(dose[region == c].mean()) if (region == c).any() else float("nan")
-        pred_kernel = own["emitted_J"] / masses[c]
-        explain[str(c)] = {
-            "simulated_mean_Gy": sim_mean,
+        pred_kernel = own["emitted_J"] / m
+        explain[compartment_name(c)] = {
+            "simulated_mean_Gy": _energy_in(dose, comp, c) / m,
             "partition_kernel_K_Gy": pred_kernel,
             "partition_Gy": pred_kernel / k_ratio,
             "bremsstrahlung_and_K_convention_Gy": pred_kernel - pred_kernel / k_ratio,
-            "escape_Gy": -own["outside"] / masses[c],
-            "escape_beyond_grid_Gy": -own.get("beyond_grid", 0.0) / masses[c],
-            "grid_energy_fraction": (own["emitted_J"] - own.get("beyond_grid", 0.0))
-            / own["emitted_J"] if own["emitted_J"] > 0 else None,
-            "crossing_out_Gy": -crossing_out / masses[c],
-            "crossing_in_Gy": crossing_in / masses[c],
+            "escape_Gy": -own["off_liver"] / m,
+            "escape_beyond_grid_Gy": -own["beyond_grid"] / m,
+            "grid_energy_fraction": (own["emitted_J"] - own["beyond_grid"]) / own["emitted_J"]
+            if own["emitted_J"] > 0 else None,
+            "crossing_out_Gy": -crossing_out / m,
+            "crossing_in_Gy": crossing_in / m,
         }
     return explain

@@ -11,6 +11,7 @@ from pathlib import Path
 import tomllib
 
 from sim.config import scenario_from_dict
+from sim.dose.compartments import Compartments
 from sim.flow.field import read_flow_hdf5
 from sim.results.figures import draw_all
 from sim.results.io import ResultsError, attrs_dict, open_results as _open_h5_raw
@@ -106,9 +107,21 @@ class Results:
         and point doses when present."""
         with _open_h5(self.path) as f:
             g = self._need(f, "dose")
-            out = {k: g[k][()] for k in g.keys()}
+            out = {k: g[k][()] for k in g.keys() if not hasattr(g[k], "keys")}
             out["attrs"] = attrs_dict(g)
             return out
+
+    def compartments(self):
+        """The compartments of the dose grid (:class:`sim.dose.Compartments`), or None in
+        files written before they were stored."""
+        with _open_h5(self.path) as f:
+            g = self._need(f, "dose")
+            if "compartments" not in g:
+                return None
+            c = g["compartments"]
+            return Compartments(c["label"][()], tuple(int(v) for v in c.attrs["codes"]),
+                                c["mixed_index"][()], c["mixed_fraction"][()],
+                                float(c.attrs["voxel_mass_kg"]))
 
     def metrics(self) -> dict:
         with _open_h5(self.path) as f:

@@ -109,10 +109,27 @@ def write_dose_groups(f, result) -> None:
     write_dataset(g, "region", result.region, "1", compression="gzip", compression_opts=1)
     write_dataset(g, "lobule_dose_Gy", result.lobule_dose_Gy, "Gy")
     write_dataset(g, "lobule_region", result.lobule_region, "1")
+    if result.lobule_treated is not None:
+        write_dataset(g, "lobule_treated", result.lobule_treated, "1")
+    comp = result.compartments
+    if comp is not None:
+        c = g.create_group("compartments")
+        c.attrs["codes"] = np.asarray(comp.codes, dtype=np.int64)
+        c.attrs["meaning"] = ("code -1 off the liver, -2 liver outside the treated territory, "
+                              "0 treated normal liver, k treated tumour k; label -3: a "
+                              "boundary voxel, its fractions in mixed_fraction")
+        write_dataset(c, "label", comp.label, "1", compression="gzip", compression_opts=1)
+        write_dataset(c, "mixed_index", comp.mixed_index, "1", compression="gzip",
+                      compression_opts=1)
+        write_dataset(c, "mixed_fraction", comp.mixed_fraction, "1", compression="gzip",
+                      compression_opts=1)
+        c.attrs["voxel_mass_kg"] = comp.voxel_mass_kg
     if result.points_mm is not None:
         write_dataset(g, "points_mm", result.points_mm, "mm")
         write_dataset(g, "points_dose_Gy", result.points_dose_Gy, "Gy")
     g.attrs["origin_is"] = "centre of voxel (0, 0, 0)"
+    g.attrs["region_is"] = ("majority compartment of each voxel: -1 off the liver, -2 liver "
+                            "outside the treated territory, 0 treated normal, k treated tumour k")
     g.attrs["lobule_radius_mm"] = result.extra["lobule_radius_mm"]
     _write_tree_of_dicts(f.create_group("metrics"), result.metrics)
     plan = f.create_group("planning")

@@ -5,14 +5,16 @@ from __future__ import annotations
 __all__ = ["SUMMARY_METRICS", "run_summary"]
 
 _PER_REGION = ("mean_Gy", "cv", "D90_Gy", "below_40Gy", "below_70Gy")
+_GROUPS = ("normal", "tumour", "perfused", "untreated", "lobules_normal", "lobules_tumour",
+           "lobules_untreated")
 #: Numeric keys of a run summary (sweep metrics and summary.csv columns).
 SUMMARY_METRICS = (
     "activity_GBq", "days_after_calibration", "n_spheres", "activity_per_sphere_Bq",
     "perfused_mass_g", "terminals", "spheres_per_terminal_mean", "spheres_per_terminal_cv",
     "tumour_to_normal_uptake", "mird_liver_dose_Gy", "partition_normal_dose_Gy",
     "partition_tumour_dose_Gy", "grid_um", "normal_mean_BED_Gy", "normal_NTCP_LKB",
-    *(f"{g}_{k}" for g in ("normal", "tumour", "perfused", "lobules_normal", "lobules_tumour")
-      for k in _PER_REGION))
+    "treated_mass_g",
+    *(f"{g}_{k}" for g in _GROUPS for k in _PER_REGION))
 
 
 def run_summary(scenario, tree_info: dict, transport, dose) -> dict:
@@ -35,7 +37,9 @@ def run_summary(scenario, tree_info: dict, transport, dose) -> dict:
         "partition_tumour_dose_Gy": p.get("partition_tumour_dose_Gy"),
         "grid_um": float(dose.spacing_mm[0] * 1e3),
     }
-    for name in ("normal", "tumour", "perfused", "lobules_normal", "lobules_tumour"):
+    if "perfused" in m:
+        out["treated_mass_g"] = m["perfused"]["mass_g"]
+    for name in _GROUPS:
         if name in m:
             s = m[name]
             for k in _PER_REGION:

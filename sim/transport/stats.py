@@ -42,7 +42,8 @@ def deposition_summary(tree, dep, *, histogram_bins: int = 30) -> dict:
     -------
     dict
         ``counts`` (spheres and GBq per compartment), ``spheres_per_terminal`` (statistics over
-        all terminals, zeros included, of the spheres lodged in terminal arterioles),
+        the terminals of the treated territory, the tree below the injected segment, zeros
+        included, of the spheres lodged in terminal arterioles),
         ``proximal_fraction`` (liver spheres lodged above the terminals: in vessels narrower
         than themselves or stacked), ``stacked``, ``clusters`` (spheres per occupied segment),
         ``histogram`` (edges and counts of spheres per terminal), per-region uptake
@@ -52,7 +53,7 @@ def deposition_summary(tree, dep, *, histogram_bins: int = 30) -> dict:
     """
     per_seg = spheres_per_segment(tree, dep)
     term = tree.is_terminal
-    per_term = per_seg[term]
+    per_term = per_seg[term & tree.subtree(dep.injection_segment)]
     liver = dep.fate == LIVER
     n_liver = int(liver.sum())
     occupied = per_seg[per_seg > 0]
@@ -60,12 +61,13 @@ def deposition_summary(tree, dep, *, histogram_bins: int = 30) -> dict:
     edges = np.unique(np.linspace(0, hist_max + 1, histogram_bins + 1).round())
     hist, edges = np.histogram(per_term, bins=edges)
     act_seg = activity_per_segment_Bq(tree, dep)
-    regions = np.unique(tree.region[term])
+    territory = tree.subtree(dep.injection_segment)
+    regions = np.unique(tree.region[term & territory])
     mass_g = tree.terminal_mass_mg * 1e-3
     uptake = {}
     for k in regions:
-        a = float(act_seg[tree.region == k].sum() * 1e-9)
-        m = float(mass_g[term & (tree.region == k)].sum())
+        a = float(act_seg[territory & (tree.region == k)].sum() * 1e-9)
+        m = float(mass_g[term & territory & (tree.region == k)].sum())
         uptake[int(k)] = {"activity_GBq": a, "mass_g": m,
                           "concentration_MBq_g": a * 1e3 / m if m > 0 else float("nan")}
     out = {

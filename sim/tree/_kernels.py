@@ -426,3 +426,16 @@ def common_region(parent, region):
         elif out[p] != out[i]:
             out[p] = 0
     return out
+
+
+@njit(cache=True)
+def subtree_mask(parent, root):
+    """True for ``root`` and every node below it (topological order: parents first)."""
+    n = parent.shape[0]
+    out = np.zeros(n, dtype=np.bool_)
+    out[root] = True
+    for i in range(root + 1, n):
+        p = parent[i]
+        if p >= 0 and out[p]:
+            out[i] = True
+    return out

@@ -60,6 +60,13 @@ class TreeArrays:
     def children(self, i: int) -> np.ndarray:
         return self.child_index[self.child_start[i] : self.child_start[i + 1]]
 
+    def subtree(self, i: int) -> np.ndarray:
+        """Boolean mask of segment ``i`` and every segment below it (its territory's vessels)."""
+        if not 0 <= int(i) < self.n_segments:
+            raise ValueError(f"segment {i} is out of range (allowed: 0 <= segment < "
+                             f"{self.n_segments})")
+        return _k.subtree_mask(self.parent, int(i))
+
 
 def frozen_array(a, dtype=np.float64, shape=None):
     """A private read-only contiguous copy of ``a`` (checked against ``shape`` when given)."""

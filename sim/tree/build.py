@@ -11,8 +11,9 @@ from sim.tree.bifurcating import bifurcating_tree
 from sim.tree.domains import Box, Ellipsoid, load_mask
 from sim.tree.growth import Tumour, grow_tree
 from sim.tree.io import load_tree_csv, read_tree_hdf5
+from sim.tree.tissue import TissueGeometry
 
-__all__ = ["build_tree"]
+__all__ = ["build_tree", "tissue_geometry"]
 
 
 def build_tree(spec, rng=None) -> TreeArrays:
@@ -34,16 +35,7 @@ def build_tree(spec, rng=None) -> TreeArrays:
             kw["lobule_mass_mg"] = spec.lobule_mass_mg
         return bifurcating_tree(**kw)
     if spec.generator == "grown":
-        d = spec.domain
-        if d.shape == "ellipsoid":
-            domain = Ellipsoid(tuple(d.centre_mm), tuple(d.semi_axes_mm))
-        elif d.shape == "box":
-            domain = Box(tuple(d.min_mm), tuple(d.max_mm))
-        else:
-            domain = load_mask(d.path, origin_mm=tuple(d.origin_mm), spacing_mm=tuple(d.spacing_mm))
-        tumours = [Tumour(tuple(t.centre_mm),
-                          t.radius_mm if isinstance(t.radius_mm, float) else tuple(t.radius_mm),
-                          t.terminal_mass_mg, t.vascularity) for t in spec.tumours]
+        domain, tumours = _domain(spec.domain), _tumours(spec)
         return grow_tree(domain=domain, root_xyz_mm=tuple(spec.root_xyz_mm),
                          root_radius_um=spec.root_radius_um, terminal_mass_mg=spec.terminal_mass_mg,
                          tissue_density_g_cm3=spec.tissue_density_g_cm3,
@@ -56,3 +48,26 @@ def build_tree(spec, rng=None) -> TreeArrays:
         if "tree" not in f:
             raise ValueError(f"{path}: no /tree group")
         return read_tree_hdf5(f["tree"])
+
+
+def _domain(d):
+    if d.shape == "ellipsoid":
+        return Ellipsoid(tuple(d.centre_mm), tuple(d.semi_axes_mm))
+    if d.shape == "box":
+        return Box(tuple(d.min_mm), tuple(d.max_mm))
+    return load_mask(d.path, origin_mm=tuple(d.origin_mm), spacing_mm=tuple(d.spacing_mm))
+
+
+def _tumours(spec):
+    return [Tumour(tuple(t.centre_mm),
+                   t.radius_mm if isinstance(t.radius_mm, float) else tuple(t.radius_mm),
+                   t.terminal_mass_mg, t.vascularity) for t in spec.tumours]
+
+
+def tissue_geometry(spec) -> TissueGeometry | None:
+    """The domain and tumours of a grown tree as geometry (None for the teaching tree and
+    trees read from files, which carry no geometry: their compartments come from the
+    terminals alone)."""
+    if spec.generator != "grown":
+        return None
+    return TissueGeometry.of(_domain(spec.domain), _tumours(spec), spec.tissue_density_g_cm3)

@@ -6,6 +6,7 @@ import dataclasses
 import pathlib
 
 import numpy as np
+from scipy import ndimage
 
 __all__ = ["Ellipsoid", "Box", "VoxelMask", "load_mask", "vec3"]
 
@@ -40,6 +41,13 @@ class Ellipsoid:
     def bounds(self):
         return self.centre_mm - self.semi_axes_mm, self.centre_mm + self.semi_axes_mm
 
+    def near_surface(self, p, dist_mm):
+        """True where the surface may lie within ``dist_mm`` of the points (conservative:
+        |p - x| >= a_min |q(p) - 1| for every surface point x, q the normalised radius)."""
+        q = (np.asarray(p) - self.centre_mm) / self.semi_axes_mm
+        q = np.sqrt(np.einsum("ij,ij->i", q, q))
+        return np.abs(q - 1.0) * float(self.semi_axes_mm.min()) < dist_mm
+
     @property
     def volume_mm3(self):
         return 4.0 / 3.0 * np.pi * float(np.prod(self.semi_axes_mm))
@@ -64,6 +72,15 @@ class Box:
 
     def bounds(self):
         return self.min_mm, self.max_mm
+
+    def near_surface(self, p, dist_mm):
+        """True where a face of the box lies within ``dist_mm`` of the points."""
+        p = np.asarray(p)
+        inside = self.contains(p)
+        face = np.minimum(np.abs(p - self.min_mm), np.abs(self.max_mm - p)).min(axis=1)
+        gap = np.linalg.norm(np.maximum(np.maximum(self.min_mm - p, p - self.max_mm), 0.0),
+                             axis=1)
+        return np.where(inside, face < dist_mm, gap < dist_mm)
 
     @property
     def volume_mm3(self):
@@ -105,6 +122,27 @@ class VoxelMask:
     @property
     def volume_mm3(self):
         return float(self.mask.sum() * np.prod(self.spacing_mm))
+
+    def near_surface(self, p, dist_mm):
+        """True where the mask's surface may lie within ``dist_mm`` of the points: the
+        distance from the nearest mask voxel to a voxel of the other kind (Euclidean distance
+        transform), less one mask-voxel diagonal."""
+        edt = self._edt()
+        ijk = np.rint((np.asarray(p) - self.origin_mm) / self.spacing_mm).astype(np.int64) + 1
+        ok = np.all((ijk >= 0) & (ijk < np.array(edt.shape)), axis=1)
+        d = np.zeros(ijk.shape[0])
+        i = ijk[ok]
+        d[ok] = edt[i[:, 0], i[:, 1], i[:, 2]]
+        return ~ok | (d - float(np.linalg.norm(self.spacing_mm)) < dist_mm)
+
+    def _edt(self):
+        if "_edt_cache" not in self.__dict__:
+            padded = np.pad(self.mask, 1)
+            sp = tuple(float(v) for v in self.spacing_mm)
+            d = np.where(padded, ndimage.distance_transform_edt(padded, sampling=sp),
+                         ndimage.distance_transform_edt(~padded, sampling=sp))
+            object.__setattr__(self, "_edt_cache", d)
+        return self.__dict__["_edt_cache"]
 
 
 def load_mask(path, *, origin_mm=(0.0, 0.0, 0.0), spacing_mm=(1.0, 1.0, 1.0)) -> VoxelMask:

@@ -6,8 +6,9 @@ Method
    is cut into cubic cells of volume ``terminal_mass_mg / density`` (lattice randomly rotated
    and shifted); every cell whose centre lies in the domain holds one terminal, jittered
    inside its cell and inside its region.
-   Each terminal owns its cell, so its perfused mass is exact. Tumours get their own lattice
-   (own terminal mass) and region id.
+   Each terminal owns its cell; the masses of a region's terminals are then scaled so that
+   they add up to the region's geometric mass (:func:`geometric_masses`). Tumours get their
+   own lattice (own terminal mass) and region id.
 2. Topology and geometry come from a top-down binary space partition of the terminal set.
    A cell (a convex region with its terminals) is entered at a point E; it is cut by a plane
    *through E* (rotated about a line through E on the cell's entry face, across the cell's
@@ -53,8 +54,10 @@ from dosimetry.constants import LIVER_DENSITY_G_CM3
 from sim.tree import _kernels as _k
 from sim.tree.arrays import TreeArrays, from_parent
 from sim.tree.domains import Ellipsoid, vec3 as _vec3
+from sim.tree.tissue import TissueGeometry
 
-__all__ = ["Tumour", "grow_tree", "place_terminals", "DEFAULT_TUMOUR_VASCULARITY"]
+__all__ = ["Tumour", "grow_tree", "place_terminals", "geometric_masses",
+           "DEFAULT_TUMOUR_VASCULARITY"]
 
 #: Default tumour flow-per-mass multiplier. T/N = 3 is the partition-model value of the worked
 #: example of the partition model (docs/physics.md, "Planning models") and lies inside the range of 99mTc-MAA T/N ratios of HCC
@@ -177,6 +180,33 @@ def place_terminals(domain, *, terminal_mass_mg=1.0, tissue_density_g_cm3=LIVER_
     return np.concatenate(pts), np.concatenate(reg), np.concatenate(mass)
 
 
+def geometric_masses(mass_mg, region, geometry) -> np.ndarray:
+    """Terminal masses scaled per region so that each region's total is its geometric mass.
+
+    The jittered lattice gives every terminal the nominal cell mass; the number of cells of a
+    region fluctuates by a fraction of a per cent around volume / cell volume. Scaling makes
+    the tree's mass that of the tissue it stands for, so the mass of a compartment on the dose
+    grid (geometry with voxel fractions) equals the tree's.
+
+    Raises
+    ------
+    ValueError
+        A region of the geometry (a tumour) holds no terminal.
+    """
+    target = geometry.region_masses_mg()
+    out = np.asarray(mass_mg, dtype=float).copy()
+    for k, m in enumerate(target):
+        sel = region == k
+        if not sel.any():
+            if m > 0:
+                raise ValueError(f"{'normal liver' if k == 0 else f'tumour {k}'} "
+                                 f"({m:.3g} mg) holds no terminal: make it larger than one "
+                                 "terminal's cell or lower its terminal_mass_mg")
+            continue
+        out[sel] *= m / out[sel].sum()
+    return out
+
+
 def grow_tree(
     *,
     domain,
@@ -232,6 +262,7 @@ def grow_tree(
     n = pts.shape[0]
     if n == 0:
         raise ValueError("no terminal fits in the domain: lower terminal_mass_mg")
+    mass = geometric_masses(mass, reg, TissueGeometry.of(domain, tumours, tissue_density_g_cm3))
     vasc = np.ones(len(tumours) + 1)
     vasc[1:] = [t.vascularity for t in tumours]
     demand = mass * vasc[reg]
