@@ -117,9 +117,11 @@ def dose_in_balls(centres_mm, sphere_xyz_mm, sphere_activity_Bq, *,
     if method not in ("auto", "exact", "split"):
         raise ValueError(f"method {method!r} is not 'auto', 'exact' or 'split'")
     g, h, b0, cut = ball_table(str(nuclide), float(density_g_cm3), float(radius_mm))
+    if pts.shape[0] == 0 or xyz.shape[0] == 0:
+        return np.zeros(pts.shape[0])
     if method == "auto":
         method = "split" if _expected_pairs(pts, xyz, cut) > 2e9 else "exact"
-    if method == "exact" or pts.shape[0] == 0 or xyz.shape[0] == 0:
+    if method == "exact":
         return sum_radial_kernel(pts, xyz, decays, g, h, b0, cut)[0]
     step = _grid_step(pts, cut, max_grid_nodes)
     # the far share w rises over 8 grid steps beyond the ball: ~5e-4 from exact (tests)

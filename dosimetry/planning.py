@@ -47,7 +47,8 @@ GLASS_NORMAL_LIVER_LIMIT_GY = 75.0
 RESIN_NORMAL_LIVER_LIMIT_GY = 40.0
 
 __all__ = ["PlanResult", "mird", "partition", "bsa", "lung_dose_Gy", "body_surface_area_m2",
-           "bsa_lsf_reduction", "LUNG_DOSE_LIMIT_SINGLE_GY", "LUNG_DOSE_LIMIT_CUMULATIVE_GY",
+           "bsa_lsf_reduction", "lung_warnings", "normal_liver_warnings",
+           "LUNG_DOSE_LIMIT_SINGLE_GY", "LUNG_DOSE_LIMIT_CUMULATIVE_GY",
            "TUMOUR_BURDEN_LIMIT", "LSF_CONTRAINDICATION_RESIN", "GLASS_NORMAL_LIVER_LIMIT_GY",
            "RESIN_NORMAL_LIVER_LIMIT_GY"]
 
@@ -152,7 +153,8 @@ def lung_dose_Gy(activity_GBq: float, lung_shunt_fraction: float, *, lung_mass_k
     return k * a * _lsf(lung_shunt_fraction) / m
 
 
-def _lung_warnings(lung_dose: float, prior_lung_dose_Gy: float) -> list[str]:
+def lung_warnings(lung_dose: float, prior_lung_dose_Gy: float = 0.0) -> list[str]:
+    """Warnings for a lung dose [Gy] over the single-treatment or cumulative limit."""
     out = []
     if lung_dose > LUNG_DOSE_LIMIT_SINGLE_GY:
         out.append(f"lung dose {lung_dose:.1f} Gy exceeds the single-treatment limit of "
@@ -161,6 +163,37 @@ def _lung_warnings(lung_dose: float, prior_lung_dose_Gy: float) -> list[str]:
     if total > LUNG_DOSE_LIMIT_CUMULATIVE_GY:
         out.append(f"cumulative lung dose {total:.1f} Gy exceeds the limit of "
                    f"{LUNG_DOSE_LIMIT_CUMULATIVE_GY:.0f} Gy")
+    return out
+
+
+def normal_liver_warnings(material: str, normal_dose_Gy: float, *, normal_mass_kg=None,
+                          whole_normal_mass_kg=None) -> list[str]:
+    """EANM 2022 normal-liver limits [6]_: glass, whole normal liver mean < 75 Gy (the perfused
+    normal liver's dose diluted over the whole normal liver when its mass is known); resin,
+    perfused normal liver mean < 40 Gy.
+
+    Parameters
+    ----------
+    material : str
+        ``"glass"`` or ``"resin"`` (other materials: no limit).
+    normal_dose_Gy : float
+        Mean dose of the perfused normal liver [Gy].
+    normal_mass_kg, whole_normal_mass_kg : float, optional
+        Perfused and whole normal liver masses [kg].
+    """
+    out = []
+    if material == "glass":
+        if normal_mass_kg is not None and whole_normal_mass_kg:
+            mean = normal_dose_Gy * normal_mass_kg / whole_normal_mass_kg
+            where = "whole normal liver"
+        else:
+            mean, where = normal_dose_Gy, "perfused normal liver"
+        if mean > GLASS_NORMAL_LIVER_LIMIT_GY:
+            out.append(f"{where} dose {mean:.0f} Gy exceeds {GLASS_NORMAL_LIVER_LIMIT_GY:.0f} Gy "
+                       "(EANM 2022, glass)")
+    elif material == "resin" and normal_dose_Gy > RESIN_NORMAL_LIVER_LIMIT_GY:
+        out.append(f"perfused normal liver dose {normal_dose_Gy:.0f} Gy exceeds "
+                   f"{RESIN_NORMAL_LIVER_LIMIT_GY:.0f} Gy (EANM 2022, resin)")
     return out
 
 
@@ -232,7 +265,7 @@ def mird(*, perfused_mass_kg, lung_shunt_fraction=0.0, target_dose_Gy=None, acti
     dl = lung_dose_Gy(a, lsf, lung_mass_kg=lung_mass_kg, dose_constant=k)
     return PlanResult(model="mird", activity_GBq=a, lung_dose_Gy=dl, dose_constant_Gy_kg_per_GBq=k,
                       liver_dose_Gy=d, tumour_dose_Gy=d, normal_dose_Gy=d,
-                      warnings=_lung_warnings(dl, prior))
+                      warnings=lung_warnings(dl, prior))
 
 
 def partition(*, tumour_mass_kg, normal_mass_kg, tumour_to_normal, lung_shunt_fraction=0.0,
@@ -299,7 +332,7 @@ def partition(*, tumour_mass_kg, normal_mass_kg, tumour_to_normal, lung_shunt_fr
     dt = tn * dn
     dl = lung_dose_Gy(a, lsf, lung_mass_kg=lung_mass_kg, dose_constant=k)
     liver = (dt * mt + dn * mn) / (mt + mn)
-    warnings = _lung_warnings(dl, prior) + _burden_warning(mt / (mt + mn))
+    warnings = lung_warnings(dl, prior) + _burden_warning(mt / (mt + mn))
     return PlanResult(model="partition", activity_GBq=a, lung_dose_Gy=dl,
                       dose_constant_Gy_kg_per_GBq=k, liver_dose_Gy=liver, tumour_dose_Gy=dt,
                       normal_dose_Gy=dn, warnings=warnings,
@@ -411,7 +444,7 @@ def bsa(*, height_m, weight_kg, tumour_fraction, lung_shunt_fraction=0.0, lung_m
             warnings.append(f"activity reduced by {100 * reduction:.0f} % for a lung shunt "
                             f"fraction of {100 * lsf:.1f} %")
     dl = lung_dose_Gy(a, lsf, lung_mass_kg=lung_mass_kg, dose_constant=k)
-    warnings += _lung_warnings(dl, prior) + _burden_warning(f)
+    warnings += lung_warnings(dl, prior) + _burden_warning(f)
     return PlanResult(model="bsa", activity_GBq=a, lung_dose_Gy=dl, dose_constant_Gy_kg_per_GBq=k,
                       warnings=warnings,
                       extra={"bsa_m2": area, "unreduced_activity_GBq": unreduced,

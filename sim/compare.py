@@ -70,7 +70,7 @@ def compare_devices(config=None, *, dose_Gy=120.0, devices=("glass", "resin", "h
 
 def _row(dev, s) -> dict:
     c = s["counts"]
-    mird = s["mird_liver_dose_Gy"]
+    mird = s["mird_planned_Gy"]
     return {
         "device": dev, "name": s["device"], "nuclide": s["nuclide"],
         "activity_GBq": s["activity_GBq"], "n_spheres": s["n_spheres"],
@@ -84,7 +84,7 @@ def _row(dev, s) -> dict:
         "tumour_mean_Gy": s.get("tumour_mean_Gy"),
         "normal_mean_BED_Gy": s.get("normal_mean_BED_Gy"),
         "normal_NTCP_LKB": s.get("normal_NTCP_LKB"),
-        "mird_liver_dose_Gy": mird,
+        "mird_planned_Gy": mird,
         "perfused_mean_Gy": s.get("perfused_mean_Gy"),
         "perfused_vs_mird": (s.get("perfused_mean_Gy") / mird - 1.0) if mird else None,
     }
@@ -109,7 +109,7 @@ def _panel(results, rows, dose_Gy):
     ax_n.set_xlabel("spheres per terminal arteriole")
     ax_n.set_ylabel("fraction of terminals")
     ax_n.set_title("(a) spheres per terminal", fontsize=10)
-    ax_d.axvline(rows[0]["mird_liver_dose_Gy"], color="k", ls="--", label="MIRD mean")
+    ax_d.axvline(rows[0]["mird_planned_Gy"], color="k", ls="--", label="MIRD planned mean")
     top = max(float(np.percentile(r.dose()["dose_Gy"][r.dose()["region"] == 0], 99.5))
               for r in results.values())
     ax_d.set_xlim(0, 1.5 * top)

@@ -9,7 +9,9 @@ the CLI all go through this module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import json
 from pathlib import Path
+from types import SimpleNamespace
 
 from dosimetry import planning
 from dosimetry.decay import dose_constant as dose_constant_value
@@ -192,6 +194,7 @@ def run(config, *, output=None, seed=None, overrides=(), progress=False, figures
     with display:
         with display.task("tree and flow"):
             anatomy = build_anatomy(scenario)
+        territory = anatomy.tree.subtree(anatomy.injection)
         summary = tree_summary(anatomy.tree, anatomy.flow)
         transport = dose = None
         if until != "tree":
@@ -208,11 +211,12 @@ def run(config, *, output=None, seed=None, overrides=(), progress=False, figures
                                 injected_activity_GBq=transport.summary["counts"][
                                     "injected_activity_GBq"],
                                 injection_segment=anatomy.injection)
-            summary = run_summary(scenario, tree_summary(anatomy.tree, anatomy.flow), transport,
-                                  dose)
+            summary = run_summary(scenario, tree_summary(anatomy.tree, anatomy.flow,
+                                                         territory=territory), transport, dose)
         with display.task("write"):
             write_stage_results(out, scenario, anatomy.tree, anatomy.flow, transport, dose,
-                                summary)
+                                summary, tree_summary(anatomy.tree, anatomy.flow,
+                                                      territory=territory))
             results = open_results(out)
         if figures:
             with display.task("figures"):
@@ -224,12 +228,19 @@ def add_dose(path, *, overrides=(), points_mm=None) -> tuple[Results, DoseResult
     """Add ``/dose``, ``/metrics`` and ``/planning`` to a transport results file (atomic).
 
     ``overrides`` (``key.path=value``, e.g. ``dose.grid_um=500``) change the stored scenario's
-    dose settings for this computation.
+    dose settings; the stored scenario and run summary are replaced by the ones this dose was
+    computed with.
     """
     scenario, tree, xyz, act, dep = load_stage_results(path)
     scenario = resolve_scenario(scenario, overrides=overrides)
     res = run_dose(scenario, tree, xyz, act,
                    injected_activity_GBq=dep.get("injected_activity_GBq"), points_mm=points_mm,
                    injection_segment=int(dep.get("injection_segment", 0)))
-    add_dose_to_results(path, res)
+    summary = None
+    if dep.get("summary_json") and dep.get("territory_summary_json"):
+        stored = json.loads(dep["summary_json"])
+        transport = SimpleNamespace(prescription=stored.pop("prescription"), summary=stored)
+        summary = run_summary(scenario, json.loads(dep["territory_summary_json"]), transport,
+                              res)
+    add_dose_to_results(path, res, scenario=scenario, summary=summary)
     return open_results(path), res

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dosimetry import planning
 from dosimetry.decay import dose_constant as dose_constant_value
-from dosimetry.planning import GLASS_NORMAL_LIVER_LIMIT_GY, RESIN_NORMAL_LIVER_LIMIT_GY
 from sim.config import Liver, Scenario
 from sim.pipeline import build_anatomy
 from sim.tree import summary
@@ -25,7 +24,7 @@ def liver_from_tree(scenario: Scenario):
     """Planning masses from the scenario's tree: perfused and tumour mass, and T/N as the
     tumour-to-normal perfusion ratio of the hemodynamics (what 99mTc-MAA would show)."""
     anatomy = build_anatomy(scenario)
-    s = summary(anatomy.tree, anatomy.flow)
+    s = summary(anatomy.tree, anatomy.flow, territory=anatomy.tree.subtree(anatomy.injection))
     mass = s["perfused_mass_g"] * 1e-3
     tumour = sum(v for k, v in s["mass_g_by_region"].items() if k > 0) * 1e-3
     whole = scenario.liver.whole_liver_mass_kg if scenario.liver is not None else None
@@ -51,25 +50,12 @@ def patient_warnings(scenario: Scenario) -> list[str]:
     return out
 
 
-def _device_dose_warnings(device_key: str, material: str, normal_dose: float,
-                          scenario: Scenario) -> list[str]:
+def _device_dose_warnings(material: str, normal_dose: float, scenario: Scenario) -> list[str]:
     liv = scenario.liver
-    out = []
-    if material == "glass":
-        # EANM's limit is for the whole normal liver: dilute over it when its mass is known.
-        if liv.whole_liver_mass_kg is not None:
-            whole_normal = liv.whole_liver_mass_kg - liv.tumour_mass_kg
-            mean = normal_dose * liv.normal_mass_kg / whole_normal
-            where = "whole normal liver"
-        else:
-            mean, where = normal_dose, "perfused normal liver"
-        if mean > GLASS_NORMAL_LIVER_LIMIT_GY:
-            out.append(f"{where} dose {mean:.0f} Gy exceeds {GLASS_NORMAL_LIVER_LIMIT_GY:.0f} Gy "
-                       "(EANM 2022, glass)")
-    elif material == "resin" and normal_dose > RESIN_NORMAL_LIVER_LIMIT_GY:
-        out.append(f"perfused normal liver dose {normal_dose:.0f} Gy exceeds "
-                   f"{RESIN_NORMAL_LIVER_LIMIT_GY:.0f} Gy (EANM 2022, resin)")
-    return out
+    whole = (liv.whole_liver_mass_kg - liv.tumour_mass_kg
+             if liv.whole_liver_mass_kg is not None else None)
+    return planning.normal_liver_warnings(material, normal_dose, normal_mass_kg=liv.normal_mass_kg,
+                                          whole_normal_mass_kg=whole)
 
 
 def plan_scenario(scenario: Scenario) -> dict:
@@ -161,8 +147,7 @@ def _model_row(name, model, doses, dev, scenario) -> dict:
                    spheres_per_GBq=rx.spheres_per_GBq, vial_GBq=rx.vial_GBq,
                    vial_fraction=rx.vial_fraction)
         warnings += list(rx.warnings)
-        warnings += _device_dose_warnings(dev.key, dev.spec.material, row["normal_dose_Gy"],
-                                          scenario)
+        warnings += _device_dose_warnings(dev.spec.material, row["normal_dose_Gy"], scenario)
     else:
         row.update(n_spheres=0, activity_per_sphere_Bq=float(dev.activity_per_sphere_Bq(
             tr.days_after_calibration)), spheres_per_GBq=float(dev.spheres_per_GBq(

@@ -1,6 +1,7 @@
 """How the commands print their results on a terminal (rich tables and lines)."""
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from sim.cli.common import fmt
@@ -135,11 +136,12 @@ def print_dose_table(con, res) -> None:
     m, p = res.metrics, res.planning
     t = Table(title=f"Cross-fire dose on a {res.spacing_mm[0] * 1e3:.0f} um grid vs planning models")
     for col in ("", "mean [Gy]", "CV", "D90 [Gy]", "D50 [Gy]", "D10 [Gy]", "<40 Gy", "<70 Gy",
-                "MIRD [Gy]", "partition [Gy]"):
-        t.add_column(col, justify="right" if col else "left")
-    rows = [("normal liver", "normal", p.get("partition_normal_dose_Gy")),
+                "MIRD delivered [Gy]", "partition delivered [Gy]"):
+        t.add_column(escape(col), justify="right" if col else "left")
+    rows = [("treated normal liver", "normal", p.get("partition_normal_dose_Gy")),
             ("tumour", "tumour", p.get("partition_tumour_dose_Gy")),
-            ("perfused", "perfused", None),
+            ("treated liver", "perfused", None),
+            ("untreated liver", "untreated", None),
             ("normal lobules", "lobules_normal", p.get("partition_normal_dose_Gy")),
             ("tumour lobules", "lobules_tumour", p.get("partition_tumour_dose_Gy"))]
     for label, key, part in rows:
@@ -148,13 +150,12 @@ def print_dose_table(con, res) -> None:
         s = m[key]
         t.add_row(label, f"{s['mean_Gy']:.1f}", f"{s['cv']:.2f}", f"{s['D90_Gy']:.1f}",
                   f"{s['D50_Gy']:.1f}", f"{s['D10_Gy']:.1f}", f"{100 * s['below_40Gy']:.1f} %",
-                  f"{100 * s['below_70Gy']:.1f} %", f"{p['mird_liver_dose_Gy']:.1f}",
+                  f"{100 * s['below_70Gy']:.1f} %", f"{p['mird_delivered_Gy']:.1f}",
                   "-" if part is None else f"{part:.1f}")
     con.print(t)
     tn = p.get("tumour_to_normal_measured")
     con.print(f"T:N measured from the spheres {tn:.3g}" if tn else "no tumour")
-    for c, e in p["explanation_by_region"].items():
-        name = "normal liver" if c == "0" else f"tumour {c}"
+    for name, e in p["explanation_by_region"].items():
         con.print(f"{name}: simulated {e['simulated_mean_Gy']:.2f} Gy = partition "
                   f"{e['partition_Gy']:.2f} Gy + K/brems {e['bremsstrahlung_and_K_convention_Gy']:+.2f}"
                   f" + escape {e['escape_Gy']:+.2f} + crossing out {e['crossing_out_Gy']:+.2f} "
@@ -169,34 +170,45 @@ def print_dose_table(con, res) -> None:
 
 
 def print_run_summary(con, s) -> None:
-    """Prescription, accounting and the dose table of a run summary."""
+    """Prescription, accounting, the dose table and the warnings of a run summary."""
     con.print(f"{s['scenario']} (seed {s['seed']}): {s['device']}, {s['activity_GBq']:.3g} GBq "
               f"({s['activity_source']}), day {s['days_after_calibration']:g}, "
               f"{s['n_spheres']:,} spheres of {s['activity_per_sphere_Bq']:.4g} Bq")
     c = s["counts"]
-    con.print(f"perfused {s['perfused_mass_g']:.1f} g, {s['terminals']:,} terminals; spheres: "
-              f"liver {c['liver']:,}, lung {c['lung']:,}, reflux {c['reflux']:,}, undelivered "
-              f"{c['undelivered']:,}; per terminal mean {s['spheres_per_terminal_mean']:.3g}, "
-              f"CV {s['spheres_per_terminal_cv']:.3g}")
+    con.print(f"treated territory {s['treated_mass_g']:.1f} g, {s['terminals']:,} terminals; "
+              f"activity: liver {100 * s['delivered_fraction']:.1f} %, lung "
+              f"{100 * s['lung_fraction']:.1f} % ({s['lung_activity_GBq']:.3g} GBq, lung dose "
+              f"{s['lung_dose_Gy']:.1f} Gy), reflux {100 * s['reflux_fraction']:.1f} %, left in "
+              f"the vial {100 * s['undelivered_fraction']:.1f} %")
+    if c["liver"]:
+        con.print(f"spheres per terminal: mean {s['spheres_per_terminal_mean']:.3g}, CV "
+                  f"{s['spheres_per_terminal_cv']:.3g}")
     if s.get("tumour_to_normal_uptake"):
         con.print(f"tumour-to-normal uptake (spheres) {s['tumour_to_normal_uptake']:.3g}")
     t = Table(title=f"Simulated dose ({s['grid_um']:.0f} um grid) vs planning models")
-    for col in ("", "simulated mean [Gy]", "CV", "D90 [Gy]", "<40 Gy", "<70 Gy", "MIRD [Gy]",
-                "partition [Gy]"):
-        t.add_column(col, justify="right" if col else "left")
-    for key, label, part in (("normal", "normal liver", s.get("partition_normal_dose_Gy")),
-                             ("tumour", "tumour", s.get("partition_tumour_dose_Gy")),
-                             ("lobules_normal", "normal lobules", s.get("partition_normal_dose_Gy")),
-                             ("lobules_tumour", "tumour lobules", s.get("partition_tumour_dose_Gy"))):
+    for col in ("", "simulated mean [Gy]", "CV", "D90 [Gy]", "<40 Gy", "<70 Gy",
+                "MIRD planned [Gy]", "MIRD delivered [Gy]", "partition delivered [Gy]"):
+        t.add_column(escape(col), justify="right" if col else "left")
+    for key, label, part in (
+            ("normal", "treated normal liver", s.get("partition_normal_delivered_Gy")),
+            ("tumour", "tumour", s.get("partition_tumour_delivered_Gy")),
+            ("untreated", "untreated liver", None),
+            ("lobules_normal", "normal lobules", s.get("partition_normal_delivered_Gy")),
+            ("lobules_tumour", "tumour lobules", s.get("partition_tumour_delivered_Gy"))):
         if f"{key}_mean_Gy" not in s:
             continue
-        t.add_row(label, f"{s[key + '_mean_Gy']:.1f}", f"{s[key + '_cv']:.2f}",
+        t.add_row(label, f"{s[key + '_mean_Gy']:.1f}", fmt(s[key + "_cv"], 2),
                   f"{s[key + '_D90_Gy']:.1f}", f"{100 * s[key + '_below_40Gy']:.1f} %",
-                  f"{100 * s[key + '_below_70Gy']:.1f} %", f"{s['mird_liver_dose_Gy']:.1f}",
-                  "-" if part is None else f"{part:.1f}")
+                  f"{100 * s[key + '_below_70Gy']:.1f} %", fmt(s.get("mird_planned_Gy"), 4),
+                  fmt(s.get("mird_delivered_Gy"), 4), fmt(part, 4))
     con.print(t)
+    con.print("MIRD planned: the model's dose for the administered activity and the patient's "
+              "lung shunt; delivered: for the activity that reached the liver; partition: "
+              "delivered activity and the simulated T:N.")
     if s.get("normal_mean_BED_Gy") is not None:
         ntcp = s.get("normal_NTCP_LKB")
-        con.print(f"normal liver mean BED {s['normal_mean_BED_Gy']:.1f} Gy, whole-liver LKB NTCP "
-                  + (f"{ntcp:.3f}" if ntcp is not None else
-                     "not computed (needs liver.whole_liver_mass_kg)"))
+        con.print(f"treated normal liver mean BED {s['normal_mean_BED_Gy']:.1f} Gy, whole-liver "
+                  "LKB NTCP " + (f"{ntcp:.3f}" if ntcp is not None else
+                                 "not computed (needs liver.whole_liver_mass_kg)"))
+    for w in s.get("warnings", []):
+        con.print(f"warning: {escape(w)}")

@@ -5,6 +5,8 @@ import copy
 from pathlib import Path
 import tomllib
 
+import tomli_w
+
 from pydantic import ValidationError
 
 from sim.config.errors import ConfigError, format_validation_error
@@ -78,37 +80,7 @@ def scenario_to_toml(scenario: Scenario) -> str:
     if "tree" in data:  # only the keys of the chosen generator (the others are refused)
         keep = GENERATOR_KEYS[data["tree"]["generator"]] | {"generator"}
         data["tree"] = {k: v for k, v in data["tree"].items() if k in keep}
-    return _dump_toml(data)
-
-
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
-
-
-def _dump_toml(d: dict, prefix: str = "") -> str:
-    scalars = [(k, v) for k, v in d.items() if not isinstance(v, dict)]
-    tables = [(k, v) for k, v in d.items() if isinstance(v, dict) and v]
-    lines = [f"{k} = {_toml_value(v)}" for k, v in scalars]
-    out = "\n".join(lines) + ("\n" if lines else "")
-    for k, v in tables:
-        name = f"{prefix}{k}"
-        has_scalars = any(not isinstance(x, dict) for x in v.values())
-        body = _dump_toml(v, name + ".")
-        if has_scalars:
-            out += f"\n[{name}]\n" + body
-        else:
-            out += body
-    return out
+    return tomli_w.dumps(data)
 
 
 def apply_overrides(data: dict, overrides=(), source="--set") -> dict:
@@ -141,7 +113,13 @@ def apply_overrides(data: dict, overrides=(), source="--set") -> dict:
 
 
 def resolve_scenario(config, *, seed=None, overrides=()) -> Scenario:
-    """A scenario from a path, a raw dict or a Scenario, with a seed and ``--set`` overrides."""
+    """A scenario from a path, a raw dict or a Scenario, with a seed and ``--set`` overrides.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file for an invalid file, and the ``--set`` items for invalid overrides.
+    """
     if isinstance(config, Scenario):
         if not overrides and seed is None:
             return config
@@ -153,7 +131,16 @@ def resolve_scenario(config, *, seed=None, overrides=()) -> Scenario:
         path = Path(config)
         data = read_toml(path)
         source, base = str(path), path.resolve().parent
-    data = apply_overrides(data, overrides)
     if seed is not None:
-        data["seed"] = seed
+        data = dict(data, seed=seed)
+    if overrides:
+        scenario_from_dict(data, source, base_dir=base)  # the file itself must be valid
+        data = apply_overrides(data, overrides)
+        try:
+            return scenario_from_dict(data, "--set", base_dir=base)
+        except ConfigError as exc:
+            msg = str(exc).removeprefix("--set: ")
+            named = [o for o in overrides if o.split("=", 1)[0].strip() in msg]
+            raise ConfigError(f"--set {', '.join(named or overrides)} (on {source}): {msg}") \
+                from None
     return scenario_from_dict(data, source, base_dir=base)

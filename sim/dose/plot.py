@@ -26,8 +26,9 @@ def plot_dvh(dose, region, planning: dict, *, ax=None, title=""):
         if sel.any():
             x, v = metrics.cumulative_dvh(dose[sel], max_dose_Gy=top)
             ax.plot(x, 100 * v, color=_COLOURS[name], label=f"{name} (simulated)")
-    if "mird_liver_dose_Gy" in planning:
-        ax.axvline(planning["mird_liver_dose_Gy"], color="k", ls="--", label="MIRD (perfused)")
+    if "mird_delivered_Gy" in planning:
+        ax.axvline(planning["mird_delivered_Gy"], color="k", ls="--",
+                   label="MIRD, delivered activity (treated liver)")
     for key, name in (("partition_normal_dose_Gy", "normal"), ("partition_tumour_dose_Gy", "tumour")):
         if key in planning:
             ax.axvline(planning[key], color=_COLOURS[name], ls=":", label=f"partition ({name})")

@@ -285,15 +285,22 @@ def _planning_comparison(comp, act, scode, energy_matrix, nuclide, dose_constant
             "masses_kg": {compartment_name(c): v for c, v in masses.items()}}
     if UNTREATED in comp.codes and comp.mass_kg(UNTREATED) > 0:
         plan["masses_kg"]["untreated"] = comp.mass_kg(UNTREATED)
-    mird = planning.mird(perfused_mass_kg=sum(masses.values()), activity_GBq=a_inj,
-                         lung_shunt_fraction=lsf_eff, dose_constant=k_plan)
-    plan["mird_liver_dose_Gy"] = mird.liver_dose_Gy
-    if tn is not None:
+    if a_inj > 0 and masses:
+        mird = planning.mird(perfused_mass_kg=sum(masses.values()), activity_GBq=a_inj,
+                             lung_shunt_fraction=lsf_eff, dose_constant=k_plan)
+        plan["mird_delivered_Gy"] = mird.liver_dose_Gy
+    else:
+        plan["mird_delivered_Gy"] = 0.0
+        plan["notes"] = "no activity was administered"
+    if tn is not None and tn > 0 and a_inj > 0:
         part = planning.partition(tumour_mass_kg=m_t, normal_mass_kg=m_n, tumour_to_normal=tn,
                                   activity_GBq=a_inj, lung_shunt_fraction=lsf_eff,
                                   dose_constant=k_plan)
         plan["partition_tumour_dose_Gy"] = part.tumour_dose_Gy
         plan["partition_normal_dose_Gy"] = part.normal_dose_Gy
+    elif m_t > 0:
+        plan["notes"] = ("no sphere reached a tumour: the partition model's T:N is 0"
+                         if a_n > 0 else "no sphere reached the treated liver")
     k_ratio = plan["kernel_dose_constant_Gy_kg_per_GBq"] / k_plan
     plan["explanation_by_region"] = _explain(dose, comp, masses, energy_matrix, k_ratio)
     return plan

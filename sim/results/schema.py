@@ -57,13 +57,22 @@ def write_deposition_group(f, tree, result) -> None:
 
 
 def write_stage_results(path, scenario: Scenario, tree, flow, transport=None, dose=None,
-                        summary=None):
-    """Write a results file with the stages computed so far (atomic)."""
+                        summary=None, territory_summary=None):
+    """Write a results file with the stages computed so far (atomic).
+
+    ``territory_summary`` (the tree summary over the treated territory) and the transport
+    summary are stored so that ``taresim dose`` can rebuild the run summary later.
+    """
     with results_writer(path, seed=scenario.seed, config_toml=scenario_to_toml(scenario)) as f:
         f.attrs["scenario"] = scenario.name
         write_tree_group(f, tree, flow)
+        if territory_summary is not None:
+            f["tree"].attrs["territory_summary_json"] = json.dumps(territory_summary,
+                                                                   default=float)
         if transport is not None:
             write_deposition_group(f, tree, transport)
+            f["deposition"].attrs["summary_json"] = json.dumps(
+                {"prescription": transport.prescription, **transport.summary}, default=float)
         if dose is not None:
             write_dose_groups(f, dose)
         if summary is not None:
@@ -83,6 +92,7 @@ def load_stage_results(path):
         xyz = g["position_mm"][()].astype(np.float64)
         act = g["activity_Bq"][()].astype(np.float64)
         dep_attrs = attrs_dict(g)
+        dep_attrs["territory_summary_json"] = f["tree"].attrs.get("territory_summary_json")
     return scenario, tree, xyz, act, dep_attrs
 
 
@@ -141,14 +151,20 @@ def write_dose_groups(f, result) -> None:
     _write_tree_of_dicts(f.create_group("metrics/energy_J"), result.energy)
 
 
-def add_dose_to_results(path, result) -> None:
-    """Add the dose groups to an existing results file atomically (copy, write, rename)."""
+def add_dose_to_results(path, result, *, scenario=None, summary=None) -> None:
+    """Add the dose groups to an existing results file atomically (copy, write, rename), with
+    the scenario the dose was computed for and the run summary rebuilt from it (so nothing
+    stored describes an older dose)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         shutil.copyfile(path, tmp)
         with h5py.File(tmp, "r+") as f:
             write_dose_groups(f, result)
+            if scenario is not None:
+                f.attrs["config_toml"] = scenario_to_toml(scenario)
+            if summary is not None:
+                f.attrs["summary_json"] = json.dumps(summary, default=float)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

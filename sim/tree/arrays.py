@@ -185,33 +185,40 @@ def from_parent(
     return (tree, order) if return_order else tree
 
 
-def summary(tree: TreeArrays, flow=None) -> dict:
+def summary(tree: TreeArrays, flow=None, *, territory=None) -> dict:
     """Key numbers of a tree (and of its flow field, when given).
 
     Returns a JSON-friendly dict: counts, terminal depths, radii [um], perfused mass [g] in
     total and per region; with ``flow`` (a ``FlowField``) also the inlet flow [mL/min], flow
     per region [mL/min] (sum over that region's terminals), perfusion per region
     [mL/min/g] and the tumour-to-normal perfusion ratio (flow per mass in all tumours over
-    flow per mass in normal liver).
+    flow per mass in normal liver). With ``territory`` (a boolean mask of segments, e.g.
+    :meth:`TreeArrays.subtree` of the injected segment) masses, flows and perfusion are those
+    of its terminals, and ``territory_terminals`` counts them.
     """
     term = tree.is_terminal
     tdepth = tree.depth[term]
+    if territory is not None:
+        territory_terminals = int((term & territory).sum())
+        term = term & territory
     regions = np.unique(tree.region[term])
     mass_g = tree.terminal_mass_mg * 1e-3
     out = {
         "segments": tree.n_segments,
-        "terminals": int(term.sum()),
+        "terminals": int(tree.is_terminal.sum()),
         "terminal_depth_min": int(tdepth.min()),
         "terminal_depth_mean": float(tdepth.mean()),
         "terminal_depth_max": int(tdepth.max()),
         "radius_um_min": float(tree.radius_um.min()),
         "radius_um_max": float(tree.radius_um.max()),
         "terminal_radius_um_mean": float(tree.radius_um[term].mean()),
-        "perfused_mass_g": float(mass_g.sum()),
+        "perfused_mass_g": float(mass_g[term].sum()),
         "mass_g_by_region": {
             int(k): float(mass_g[term & (tree.region == k)].sum()) for k in regions
         },
     }
+    if territory is not None:
+        out["territory_terminals"] = territory_terminals
     if flow is not None:
         q = np.asarray(flow.flow_mL_min)
         out["inlet_flow_mL_min"] = float(q[0])

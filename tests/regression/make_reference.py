@@ -15,7 +15,7 @@ sys.path.insert(0, str(HERE))
 
 from test_run_and_sweep import TINY  # noqa: E402
 
-KEYS = ("n_spheres", "terminals", "perfused_mass_g", "spheres_per_terminal_mean",
+KEYS = ("n_spheres", "terminals", "treated_mass_g", "spheres_per_terminal_mean",
         "spheres_per_terminal_cv", "tumour_to_normal_uptake", "normal_mean_Gy", "tumour_mean_Gy",
         "lobules_normal_mean_Gy", "normal_D90_Gy")
 
