@@ -75,7 +75,7 @@ def ball_table(nuclide: str = "Y-90", density_g_cm3: float = SOFT_TISSUE_DENSITY
 def dose_in_balls(centres_mm, sphere_xyz_mm, sphere_activity_Bq, *,
                   radius_mm=LOBULE_BALL_RADIUS_MM, nuclide="Y-90",
                   density_g_cm3=SOFT_TISSUE_DENSITY_G_CM3, method="auto",
-                  max_grid_nodes=4e7):
+                  max_grid_nodes=1.5e7):
     """Mean absorbed dose [Gy] over balls of radius ``radius_mm`` around ``centres_mm``.
 
     Complete decay; the default radius gives the classic lobule's volume (1.87 mm^3), so with

@@ -15,6 +15,7 @@ import numpy as np
 from dosimetry import metrics
 from sim.dose.plot import plot_dose_slice
 from sim.pipeline import run
+from sim.results.io import check_writable
 
 __all__ = ["compare_devices", "default_teaching_config"]
 
@@ -48,7 +49,10 @@ def compare_devices(config=None, *, dose_Gy=120.0, devices=("glass", "resin", "h
     """
     config = Path(config) if config is not None else default_teaching_config()
     out = Path(output_dir) if output_dir is not None else Path("results") / "compare_devices"
-    out.mkdir(parents=True, exist_ok=True)
+    devices = list(devices)
+    if not devices:
+        raise ValueError("devices: give at least one device")
+    check_writable(out / "compare_devices.md")
     rows, results = [], {}
     for dev in devices:
         sets = [f'treatment.device="{dev}"', f"plan.mird_dose_Gy={float(dose_Gy)!r}",
@@ -60,6 +64,7 @@ def compare_devices(config=None, *, dose_Gy=120.0, devices=("glass", "resin", "h
         results[dev] = res
         s = res.summary()
         rows.append(_row(dev, s))
+    out.mkdir(parents=True, exist_ok=True)
     fig_path = out / "compare_devices.png"
     _panel(results, rows, dose_Gy).savefig(fig_path, dpi=130)
     report = out / "compare_devices.md"

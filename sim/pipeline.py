@@ -11,20 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 import json
 from pathlib import Path
+import time
 from types import SimpleNamespace
+
+import numpy as np
 
 from dosimetry import planning
 from dosimetry.decay import dose_constant as dose_constant_value
 from sim.config import Scenario, resolve_scenario
-from sim.dose import DoseResult, compute_dose
+from sim.dose import DoseResult, compute_dose, grid_for_tree
 from sim.flow import FlowField, FlowState, calibrate_tree, flow_state
+from sim.memory import check_memory, estimate_peak_bytes
 from sim.progress import Progress
 from sim.results import Results, open_results, run_summary
 from sim.results.figures import draw_all
+from sim.results.io import check_writable
 from sim.results.schema import add_dose_to_results, load_stage_results, write_stage_results
 from sim.seeding import stage_rng
 from sim.transport import Deposition, deposition_summary, injection_segment, transport_spheres
 from sim.tree import TreeArrays, build_tree, summary as tree_summary
+from sim.tree.arrays import connection_warnings
 from sim.tree.build import tissue_geometry
 from sim.tree.tissue import TissueGeometry
 
@@ -50,6 +56,7 @@ class Anatomy:
     state: FlowState
     geometry: TissueGeometry | None
     injection: int
+    warnings: tuple = ()
 
     @property
     def territory_mass_kg(self) -> float:
@@ -81,7 +88,9 @@ def build_anatomy(scenario: Scenario) -> Anatomy:
     state = flow_state(tree, scenario.flow)
     flow = state.field()
     inject = injection_segment(tree, flow, scenario.transport.injection)
-    return Anatomy(tree, flow, state, tissue_geometry(scenario.tree), inject)
+    geometry = tissue_geometry(scenario.tree)
+    warnings = connection_warnings(tree) + (geometry.warnings() if geometry else [])
+    return Anatomy(tree, flow, state, geometry, inject, tuple(warnings))
 
 
 def treatment_activity_GBq(scenario: Scenario, anatomy: Anatomy) -> tuple[float, str]:
@@ -113,7 +122,10 @@ def run_transport(scenario: Scenario, anatomy: Anatomy, *, progress=False) -> Tr
     if rx.n_spheres > scenario.transport.max_spheres:
         raise ValueError(f"{rx.n_spheres:.3g} spheres ({activity:.3g} GBq of {dev.key} on day "
                          f"{rx.days_after_calibration:g}) exceed transport.max_spheres "
-                         f"({scenario.transport.max_spheres:.3g}; ~25 bytes of memory each)")
+                         f"({scenario.transport.max_spheres:.3g})")
+    check_memory(estimate_peak_bytes(rx.n_spheres, tree.n_segments,
+                                     grid_voxels(scenario, anatomy)),
+                 f"{rx.n_spheres:,} spheres of {dev.key} in a {tree.n_segments:,}-segment tree")
     d = dev.sample_diameters_um(rx.n_spheres, stage_rng(scenario.seed, "diameters"))
     params = scenario.transport.params(scenario.patient.lung_shunt_fraction)
     dep = transport_spheres(tree, d, rx.activity_per_sphere_Bq,
@@ -125,6 +137,14 @@ def run_transport(scenario: Scenario, anatomy: Anatomy, *, progress=False) -> Tr
     pres["device_name"] = dev.name
     pres["nuclide"] = dev.nuclide
     return TransportResult(dep, pres, deposition_summary(tree, dep))
+
+
+def grid_voxels(scenario: Scenario, anatomy: Anatomy) -> int:
+    """Voxels of the dose grid the scenario will use."""
+    _, _, shape = grid_for_tree(anatomy.tree, scenario.dose.grid_um * 1e-3,
+                                density_g_cm3=scenario.tissue_density_g_cm3,
+                                geometry=anatomy.geometry)
+    return int(np.prod(shape))
 
 
 def run_dose(scenario: Scenario, tree, xyz, act, *, injected_activity_GBq=None,
@@ -185,23 +205,26 @@ def run(config, *, output=None, seed=None, overrides=(), progress=False, figures
     """
     if until not in STAGES:
         raise ValueError(f"until: {until!r} is not one of {', '.join(STAGES)}")
+    t0 = time.perf_counter()
     scenario = resolve_scenario(config, seed=seed, overrides=overrides)
     if scenario.tree is None:
         raise ValueError("the scenario has no [tree] section: `taresim plan` compares the "
                          "planning models without one")
     out = Path(output) if output is not None else default_output(scenario, until)
+    check_writable(out)  # before any work
     display = progress if isinstance(progress, Progress) else Progress(bool(progress))
     with display:
         with display.task("tree and flow"):
             anatomy = build_anatomy(scenario)
         territory = anatomy.tree.subtree(anatomy.injection)
-        summary = tree_summary(anatomy.tree, anatomy.flow)
+        summary = dict(tree_summary(anatomy.tree, anatomy.flow), warnings=list(anatomy.warnings))
         transport = dose = None
         if until != "tree":
             with display.task("transport"):
                 transport = run_transport(scenario, anatomy, progress=display)
             summary = {"scenario": scenario.name, "seed": scenario.seed,
-                       "prescription": transport.prescription, **transport.summary}
+                       "prescription": transport.prescription, **transport.summary,
+                       "warnings": list(anatomy.warnings)}
         if until == "dose":
             with display.task("dose"):
                 dep = transport.deposition
@@ -213,6 +236,8 @@ def run(config, *, output=None, seed=None, overrides=(), progress=False, figures
                                 injection_segment=anatomy.injection)
             summary = run_summary(scenario, tree_summary(anatomy.tree, anatomy.flow,
                                                          territory=territory), transport, dose)
+            summary["warnings"] = list(anatomy.warnings) + summary["warnings"]
+        summary["elapsed_s"] = time.perf_counter() - t0
         with display.task("write"):
             write_stage_results(out, scenario, anatomy.tree, anatomy.flow, transport, dose,
                                 summary, tree_summary(anatomy.tree, anatomy.flow,

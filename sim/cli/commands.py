@@ -14,7 +14,8 @@ from sim import pipeline
 from sim.cli.common import (FIG_SUFFIXES, UserError, check_output, console, input_errors,
                             print_json, show_progress)
 from sim.cli.report import (print_devices, print_dose_table, print_kernel_report, print_plan,
-                            print_run_summary, print_transport_summary, print_tree_summary)
+                            print_point_doses, print_run_summary, print_transport_summary,
+                            print_tree_summary)
 from sim.compare import compare_devices
 from sim.config import (DoseSpec, Plan, Scenario, Treatment, check_option, device_library,
                         load_scenario)
@@ -186,7 +187,10 @@ def cmd_dose(args) -> int:
     if args.json:
         print_json(summary)
         return 0
-    print_dose_table(console(), dose)
+    con = console()
+    print_dose_table(con, dose)
+    if dose.points_mm is not None:
+        print_point_doses(con, dose.points_mm, dose.points_dose_Gy)
     print(f"added /dose, /metrics and /planning to {args.results}")
     return 0
 
@@ -271,6 +275,8 @@ def cmd_sweep(args) -> int:
 def cmd_compare(args) -> int:
     check_output(args.output, "-o", folder=True)
     devices = [d.strip() for d in args.devices.split(",") if d.strip()]
+    if not devices:
+        raise UserError(f"--devices {args.devices!r}: give at least one device")
     lib = device_library()
     for d in devices:
         if d not in lib:

@@ -11,6 +11,8 @@ import sys
 import numpy as np
 from rich.console import Console
 
+from sim.results.io import check_writable
+
 __all__ = ["UserError", "EXIT_USAGE", "FIG_SUFFIXES", "input_errors", "check_output",
            "print_json", "console", "fmt", "show_progress"]
 
@@ -54,6 +56,10 @@ def check_output(path, what, suffixes=None, folder=False):
             if not up.is_dir():
                 raise UserError(f"{what} {path}: {up} is not a folder")
             break
+    try:
+        check_writable(p / "x" if folder else p)
+    except OSError as exc:
+        raise UserError(f"{what} {path}: cannot be written ({exc})") from None
 
 
 def _json_default(o):

@@ -18,35 +18,49 @@ def draw_all(results, folder=None) -> list[str]:
 
     /tree + /flow: the tree coloured by flow. /deposition: spheres per terminal and the tree
     coloured by deposited activity. /dose: DVHs with the planning predictions, a dose slice
-    with the spheres, the lobule-dose histogram.
+    with the spheres, the lobule-dose histogram. Everything is read before anything is
+    written, so a damaged file leaves no half set of figures.
     """
     folder = Path(folder) if folder is not None else figures_folder(results.path)
-    folder.mkdir(parents=True, exist_ok=True)
+    data = _read_all(results)
     name = results.attrs.get("scenario") or results.path.stem
     label = label_of(results)
+    folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    groups = set(results.groups)
-    dep = results.deposition() if "deposition" in groups else None
-    if {"tree", "flow"} <= groups:
-        tree, flow = results.tree(), results.flow()
+    if "tree" in data:
+        tree, flow = data["tree"], data["flow"]
         fig, _ = plot_tree(tree, flow, color_by="flow", title=label)
         p = folder / f"{name}_tree_flow.png"
         fig.savefig(p, dpi=130)
         paths.append(str(p))
+        dep = data.get("deposition")
         if dep is not None:
             act = np.bincount(dep["segment"], weights=dep["activity_Bq"].astype(np.float64),
                               minlength=tree.n_segments)
-            paths += draw_deposition_figures(folder, name, label, tree, flow,
-                                             results.scenario().treatment.device,
+            paths += draw_deposition_figures(folder, name, label, tree, flow, data["device"],
                                              dep["spheres_per_segment"], act)
-    if "dose" in groups:
-        d = results.dose()
+    if "dose" in data:
+        d, dep = data["dose"], data.get("deposition")
         paths += draw_dose_figures(folder, name, label, dose=d["dose_Gy"], region=d["region"],
                                    origin_mm=d["origin_mm"], spacing_mm=d["spacing_mm"],
-                                   planning=results.planning(), lobule_dose=d["lobule_dose_Gy"],
+                                   planning=data["planning"], lobule_dose=d["lobule_dose_Gy"],
                                    lobule_region=d["lobule_region"],
                                    sphere_xyz=None if dep is None else dep["position_mm"])
     return paths
+
+
+def _read_all(results) -> dict:
+    """Every group the figures need, read up front."""
+    groups = set(results.groups)
+    data = {}
+    if {"tree", "flow"} <= groups:
+        data["tree"], data["flow"] = results.tree(), results.flow()
+        data["device"] = results.scenario().treatment.device
+    if "deposition" in groups:
+        data["deposition"] = results.deposition()
+    if "dose" in groups:
+        data["dose"], data["planning"] = results.dose(), results.planning()
+    return data
 
 
 def figures_folder(path) -> Path:

@@ -19,7 +19,8 @@ import numpy as np
 from sim._version import __version__
 
 __all__ = ["ResultsError", "FILETYPE", "SCHEMA_VERSION", "git_sha", "results_writer",
-           "write_dataset", "open_results", "attrs_dict"]
+           "write_dataset", "open_results", "attrs_dict", "check_writable", "temporary_path",
+           "remove_stale_temporaries"]
 
 FILETYPE = "taresim-results"
 SCHEMA_VERSION = "1.0"
@@ -57,7 +58,8 @@ def results_writer(path, *, seed: int, config_toml: str):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    remove_stale_temporaries(path)
+    tmp = temporary_path(path)
     try:
         with h5py.File(tmp, "w") as f:
             f.attrs["filetype"] = FILETYPE
@@ -72,6 +74,50 @@ def results_writer(path, *, seed: int, config_toml: str):
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def temporary_path(path) -> Path:
+    """The hidden temporary file a write to ``path`` goes through (``.NAME.PID.tmp``)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def remove_stale_temporaries(path) -> list[Path]:
+    """Delete the temporary files of earlier writes to ``path`` whose process is gone (a run
+    killed while writing); returns what was removed."""
+    path = Path(path)
+    removed = []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:-4]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_writable(path) -> None:
+    """Raise OSError, before any work, when a file cannot be created at ``path``: a test file
+    is created and removed in the nearest existing folder above it (no folder is created)."""
+    path = Path(path)
+    folder = next(p for p in [path.parent, *path.parent.parents] if p.exists())
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder")
+    probe = folder / f".taresim-write-test.{os.getpid()}"
+    try:
+        probe.touch()
+    except OSError as exc:
+        raise OSError(f"{path}: cannot write in {folder} ({exc.strerror or exc})") from None
+    probe.unlink(missing_ok=True)
 
 
 def write_dataset(group, name, data, units: str, **kw):

@@ -100,7 +100,8 @@ class Results:
             g = self._need(f, "deposition")
             out = {k: g[k][()] for k in g.keys()}
             out["attrs"] = attrs_dict(g)
-            return out
+        return _require(self.path, "deposition", out, ("segment", "position_mm", "activity_Bq",
+                                                        "spheres_per_segment"))
 
     def dose(self) -> dict:
         """The dose grid (``dose_Gy``, ``origin_mm``, ``spacing_mm``, ``region``), lobule doses
@@ -109,7 +110,8 @@ class Results:
             g = self._need(f, "dose")
             out = {k: g[k][()] for k in g.keys() if not hasattr(g[k], "keys")}
             out["attrs"] = attrs_dict(g)
-            return out
+        return _require(self.path, "dose", out, ("dose_Gy", "origin_mm", "spacing_mm", "region",
+                                                  "lobule_dose_Gy", "lobule_region"))
 
     def compartments(self):
         """The compartments of the dose grid (:class:`sim.dose.Compartments`), or None in
@@ -139,6 +141,13 @@ class Results:
     def plot(self, folder=None) -> list[str]:
         """Draw every figure the file supports into ``folder`` (default: beside the file)."""
         return draw_all(self, folder)
+
+
+def _require(path, group, data: dict, names) -> dict:
+    missing = [n for n in names if n not in data]
+    if missing:
+        raise ResultsError(f"{path}: damaged results file (/{group} lacks {', '.join(missing)})")
+    return data
 
 
 def open_results(path) -> Results:

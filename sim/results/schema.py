@@ -86,8 +86,11 @@ def load_stage_results(path):
         if "deposition" not in f or "tree" not in f:
             raise ResultsError(f"{path}: no /tree and /deposition groups (run `taresim "
                                "transport` first)")
-        scenario = scenario_from_dict(tomllib.loads(str(f.attrs["config_toml"])), str(path))
-        tree = read_tree_hdf5(f["tree"])
+        try:
+            scenario = scenario_from_dict(tomllib.loads(str(f.attrs["config_toml"])), str(path))
+            tree = read_tree_hdf5(f["tree"])
+        except (KeyError, ValueError, tomllib.TOMLDecodeError) as exc:
+            raise ResultsError(f"{path}: damaged results file ({exc})") from None
         g = f["deposition"]
         xyz = g["position_mm"][()].astype(np.float64)
         act = g["activity_Bq"][()].astype(np.float64)

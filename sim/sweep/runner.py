@@ -320,7 +320,7 @@ def write_summary(out: Path, spec: SweepSpec, points: list[dict], results: dict)
         r = results.get(p["index"], {"status": "missing"})
         row = {"point": p["id"], **p["params"], "replicate": p["replicate"], "seed": p["seed"],
                "status": r.get("status", "missing"), "error": r.get("error", ""),
-               "elapsed_s": r.get("elapsed_s")}
+               "elapsed_s": r.get("elapsed_s", (r.get("summary") or {}).get("elapsed_s"))}
         for k, v in (r.get("summary") or {}).items():
             if isinstance(v, (int, float)) and not isinstance(v, bool) or v is None:
                 row[k] = v

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.tree import _kernels as _k
 
-__all__ = ["TreeArrays", "from_parent", "summary", "frozen_array"]
+__all__ = ["TreeArrays", "from_parent", "summary", "frozen_array", "connection_warnings"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -237,3 +237,19 @@ def summary(tree: TreeArrays, flow=None, *, territory=None) -> dict:
             pn = q[nor].sum() / mass_g[nor].sum()
             out["tumour_to_normal_ratio"] = float(pt / pn)
     return out
+
+
+def connection_warnings(tree: TreeArrays, tolerance_mm: float = 1.0) -> list[str]:
+    """Segments that start far from their parent's distal end (a tree read from a file whose
+    rows do not connect): one warning naming how many and the worst one."""
+    child = np.flatnonzero(tree.parent >= 0)
+    if child.size == 0:
+        return []
+    gap = np.linalg.norm(tree.proximal_mm[child] - tree.distal_mm[tree.parent[child]], axis=1)
+    bad = gap > tolerance_mm
+    if not bad.any():
+        return []
+    worst = child[np.argmax(gap)]
+    return [f"{int(bad.sum())} segment(s) start more than {tolerance_mm:g} mm from their "
+            f"parent's distal end (largest gap {gap.max():.1f} mm, segment {int(worst)}): the "
+            "flow model joins them anyway"]

@@ -76,6 +76,19 @@ class TissueGeometry:
         vols[0] = self.domain.volume_mm3 - vols[1:].sum()
         return vols
 
+    def warnings(self, qmc_points: int = 1 << 16) -> list[str]:
+        """Tumours that reach out of the domain (the part outside is not tissue here)."""
+        out = []
+        for k, t in enumerate(self.tumours, start=1):
+            lo, hi = t.bounds()
+            pts = lo + (hi - lo) * qmc.Sobol(3, scramble=False).random(qmc_points)[1:]
+            inside = t.contains(pts)
+            outside = float(np.mean(~self.domain.contains(pts[inside]))) if inside.any() else 0.0
+            if outside > 0.01:
+                out.append(f"tumour {k} extends outside the domain: {100 * outside:.0f} % of its "
+                           "volume lies outside and is not modelled")
+        return out
+
     def region_masses_mg(self) -> np.ndarray:
         """Mass of every region [mg] (1 g/cm^3 = 1 mg/mm^3)."""
         return self.region_volumes_mm3() * self.density_g_cm3
