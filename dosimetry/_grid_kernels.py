@@ -435,7 +435,8 @@ def legendre_row(x, pmax, out):
 
 
 @njit(cache=True, parallel=True)
-def moment_kernels(kmax, h, n, degs, tx, tw, wt, split, g, inv_h, d_near, r_cut):
+def moment_kernels(kmax, h, n, degs, tx_n, tw_n, wt_n, tx_f, tw_f, wt_f, s_far, split, g, inv_h,
+                   d_near, r_cut):
     """Coefficients c_k(o) of the moment expansion of the far field, offsets o = 0..kmax.
 
     c_k(o) = int T(delta, o) phi_k(delta) d delta with T the mean of the fine part of the kernel
@@ -443,7 +444,8 @@ def moment_kernels(kmax, h, n, degs, tx, tw, wt, split, g, inv_h, d_near, r_cut)
     sqrt(2 d + 1) P_d(2 delta) (degrees ``degs[k]``). With t = u - delta (u in the target
     voxel) this is int_{[-1,1]^3} D((o + t) h) prod_axes W_d(t) dt, W_d(t) = int phi_d over
     {delta : |delta| <= 1/2, |t + delta| <= 1/2}, a polynomial on each half of [-1, 1]: the
-    rule (tx, tw) is Gauss on each half and ``wt[i, d]`` = W_d(tx[i]). k = 0 uses D (1 - w)
+    rule (tx, tw) is Gauss on each half and ``wt[i, d]`` = W_d(tx[i]) (the ``_n`` rule up to
+    Chebyshev distance ``s_far``, the cheaper ``_f`` one beyond). k = 0 uses D (1 - w)
     (with the tail), k > 0 D (1 - w)(1 - tau). Offsets with max |o_k| <= n (the exact near
     box) are 0.
     """
@@ -455,7 +457,6 @@ def moment_kernels(kmax, h, n, degs, tx, tw, wt, split, g, inv_h, d_near, r_cut)
     p1 = pmax + 1
     out = np.zeros((nk, kmax[0] + 1, kmax[1] + 1, kmax[2] + 1))
     r_cut2 = r_cut * r_cut
-    nt = tx.size
     for i in prange(kmax[0] + 1):
         sz0 = np.empty(p1)
         sz1 = np.empty(p1)
@@ -472,6 +473,11 @@ def moment_kernels(kmax, h, n, degs, tx, tw, wt, split, g, inv_h, d_near, r_cut)
                     continue
                 acc0 = np.zeros((p1, p1, p1))
                 acc1 = np.zeros((p1, p1, p1))
+                if max(i, max(j, k)) <= s_far:
+                    tx, tw, wt = tx_n, tw_n, wt_n
+                else:
+                    tx, tw, wt = tx_f, tw_f, wt_f
+                nt = tx.size
                 for a in range(nt):
                     x = (i + tx[a]) * h[0]
                     syz0[:, :] = 0.0
@@ -570,9 +576,12 @@ def accumulate_spectrum(acc, spec, r_oct, odd0, odd1, ph_re, ph_im):
 
 
 @njit(cache=True, parallel=True)
-def near_add(xyz, decays, slab_start, origin, inv_step, shape, n, nodes, table, out):
+def near_add(xyz, decays, slab_start, origin, inv_step, shape, n, nodes, table, logtab, use_log,
+             out):
     """out[v + o] += decays x T(delta, o) for |o_k| <= n around each source's voxel v, T the
-    near table (trilinear on its graded nodes after reflecting delta into the octant).
+    near table (trilinear on its graded nodes after reflecting delta into the octant; with
+    ``use_log``, trilinear in log T, exact for exponential fall-off, where the cell's eight
+    values are > 0: large voxels, whose T varies by orders of magnitude across one voxel).
 
     Sources are sorted by their x index and grouped in slabs of 2n + 1 voxels; slabs of the
     same parity never write the same voxels, so each parity runs in parallel.
@@ -620,6 +629,11 @@ def near_add(xyz, decays, slab_start, origin, inv_step, shape, n, nodes, table, 
                             if vz < 0 or vz >= shape[2]:
                                 continue
                             tz = s2 * oz + n
+                            if use_log:
+                                lv = _trilinear(logtab, a0, a1, a2, t0, t1, t2, tx, ty, tz)
+                                if lv > -1e300:
+                                    out[vx, vy, vz] += dec * math.exp(lv)
+                                    continue
                             out[vx, vy, vz] += dec * _trilinear(table, a0, a1, a2, t0, t1, t2,
                                                                 tx, ty, tz)
 

@@ -12,6 +12,7 @@ References
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 import math
@@ -177,6 +178,8 @@ class GridKernel:
         Graded sub-voxel positions (fraction of h, 0..1/2) of the near table.
     near : (m+1, m+1, m+1, 2n+1, 2n+1, 2n+1) ndarray
         Mean of D over voxel o from a point at near_nodes[(a, b, c)] * h [Gy per decay].
+    near_log : ndarray or None
+        log of ``near`` (-1e308 where 0) for large voxels (interpolated in log), else None.
     degrees : (K, 3) ndarray of int
         Legendre degrees per axis of the moment basis phi_k.
     moments : (K, M0+1, M1+1, M2+1) ndarray or None
@@ -201,6 +204,7 @@ class GridKernel:
     near_voxels: int
     near_nodes: np.ndarray
     near: np.ndarray
+    near_log: np.ndarray | None
     degrees: np.ndarray
     moments: np.ndarray | None
     coarse_factor: np.ndarray | None
@@ -233,10 +237,22 @@ TAIL_R1 = 0.84
 TAIL_R2 = 0.94
 #: Step of the tail level in coarse steps (the tail is smooth and small: a cheap grid).
 TAIL_COARSEN = 2
-#: Gauss points per half of [-1, 1] for the moment kernels.
+#: Gauss points per half of [-1, 1] for the moment kernels, up to Chebyshev distance
+#: MOMENT_T_FAR [voxels] and beyond (where D is smooth on the voxel scale).
 MOMENT_T_POINTS = 6
-#: Graded cells per half voxel of the near-field table (nodes x_a = (1 - (1 - a/m)^2) / 2).
+MOMENT_T_POINTS_FAR = 4
+MOMENT_T_FAR = 8
+#: Voxel size from which the near table is interpolated in log T [mm]: the kernel falls by
+#: e over ~0.25-0.7 mm at 5-10 mm, so T varies by orders of magnitude across a large voxel.
+LOG_TABLE_MIN_MM = 0.35
+#: Graded cells per half voxel of the near-field table (nodes x_a = (1 - (1 - a/m)^2) / 2), and
+#: for large voxels whose table holds at most 7^3 offsets.
 NEAR_TABLE_CELLS = 12
+NEAR_TABLE_CELLS_LARGE = 20
+#: Largest voxel size computed directly when the near table cannot hold the kernel's range
+#: [mm]; larger voxels are computed as the means of m^3 sub-voxels of at most this size
+#: (degree-2 moments over a voxel wider than ~0.3 mm miss the kernel's steep tail).
+SUBGRID_MAX_MM = 0.25
 
 
 def full_range_voxels(r_cut_mm: float, spacing_mm) -> int:
@@ -272,18 +288,23 @@ def grid_kernel(nuclide: str, density_g_cm3: float, spacing_mm: tuple, near_voxe
             raise ValueError("coarse_factor too large: the long-range share must be complete "
                              "where the tail begins")
         reach = min(split[1], r_cut)
-    mcell = NEAR_TABLE_CELLS
+    mcell = NEAR_TABLE_CELLS if n > 3 or hmax < LOG_TABLE_MIN_MM else NEAR_TABLE_CELLS_LARGE
     nodes = 0.5 * (1.0 - ((mcell - np.arange(mcell + 1)) / mcell) ** 2)
     g6 = _gauss01(6)
     near = gk.near_table(nodes, n, h, qtab, qslope, qpar, *g6, *_gauss01(8), tab.g,
                          1.0 / tab.h_mm, tab.d_near, r_cut, *g6)
+    near_log = None
+    if hmax >= LOG_TABLE_MIN_MM:
+        with np.errstate(divide="ignore"):
+            near_log = np.where(near > 0, np.log(np.maximum(near, 1e-300)), -1e308)
     degs = moment_degrees(int(degree))
     moments = None
     if n < n_full:
         kmax = np.maximum(np.ceil(reach / h + 1.0).astype(np.int64), n + 1)
-        tx, tw, wt = _moment_t_rule(int(degs.max()), MOMENT_T_POINTS)
-        moments = gk.moment_kernels(kmax, h, n, degs, tx, tw, wt, split, tab.g, 1.0 / tab.h_mm,
-                                    tab.d_near, r_cut)
+        pm = int(degs.max())
+        moments = gk.moment_kernels(kmax, h, n, degs, *_moment_t_rule(pm, MOMENT_T_POINTS),
+                                    *_moment_t_rule(pm, MOMENT_T_POINTS_FAR), MOMENT_T_FAR,
+                                    split, tab.g, 1.0 / tab.h_mm, tab.d_near, r_cut)
     coarse = tail = None
     if cf is not None:
         step = cf * h
@@ -295,11 +316,11 @@ def grid_kernel(nuclide: str, density_g_cm3: float, spacing_mm: tuple, near_voxe
         kt = np.ceil((r_cut + 0.87 * h.sum()) / step_t).astype(np.int64) + 1
         tail = gk.coarse_kernel_octant(kt, step_t, h, split, gk.PART_TAIL, split[2], tab.g,
                                        1.0 / tab.h_mm, tab.d_near, r_cut, *g4)
-    for a in (h, nodes, near, degs, split) + tuple(x for x in (moments, coarse, tail, cf)
+    for a in (h, nodes, near, degs, split) + tuple(x for x in (moments, coarse, tail, cf, near_log)
                                                    if x is not None):
         a.setflags(write=False)
     return GridKernel(nuclide=nuclide, density_g_cm3=density_g_cm3, spacing_mm=h, near_voxels=n,
-                      near_nodes=nodes, near=near, degrees=degs, moments=moments,
+                      near_nodes=nodes, near=near, near_log=near_log, degrees=degs, moments=moments,
                       coarse_factor=cf, coarse=coarse, tail=tail, split_mm=split,
                       r_cut_mm=r_cut, energy_per_decay_MeV=tab.energy_per_decay_MeV)
 
@@ -370,6 +391,27 @@ def _octant_spectrum(octant, parity, lens):
     return np.ascontiguousarray(x)
 
 
+#: Kernel spectra kept between calls (same grid and kernel: sweeps, the dose stage's one call
+#: per compartment), least recently used first out [bytes].
+SPECTRUM_CACHE_BYTES = 6e8
+_SPECTRUM_CACHE: OrderedDict = OrderedDict()
+
+
+def _cached_spectrum(gkern, k, parity, lens):
+    key = (gkern.nuclide, gkern.density_g_cm3, tuple(gkern.spacing_mm.tolist()),
+           gkern.near_voxels, None if gkern.coarse_factor is None else
+           tuple(gkern.coarse_factor.tolist()), gkern.degrees.tobytes(), k, tuple(int(v) for v in lens))
+    if key in _SPECTRUM_CACHE:
+        _SPECTRUM_CACHE.move_to_end(key)
+        return _SPECTRUM_CACHE[key]
+    spec = _octant_spectrum(gkern.moments[k], parity, lens)
+    spec.setflags(write=False)
+    _SPECTRUM_CACHE[key] = spec
+    while sum(v.nbytes for v in _SPECTRUM_CACHE.values()) > SPECTRUM_CACHE_BYTES and len(_SPECTRUM_CACHE) > 1:
+        _SPECTRUM_CACHE.popitem(last=False)
+    return spec
+
+
 def _tile_loop(n_out, kmax, bytes_per_element, max_fft_bytes, g0):
     """Yield (start a (global), size t, fft sizes) of the output tiles."""
     tsize, lens = _fft_budget_tiles(n_out, kmax, bytes_per_element, max_fft_bytes)
@@ -408,7 +450,7 @@ def _moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times)
             t0 = time.perf_counter()
             key = (k, shp)
             if key not in spectra:
-                spectra[key] = _octant_spectrum(gkern.moments[k], (dx % 2, dy % 2, dz % 2), lens)
+                spectra[key] = _cached_spectrum(gkern, k, (dx % 2, dy % 2, dz % 2), lens)
             times["spectra"] += time.perf_counter() - t0
             t0 = time.perf_counter()
             buf = np.zeros(shp)
@@ -658,8 +700,13 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     Large voxels: when the kernel's range spans at most ``MAX_FULL_NEAR_VOXELS`` voxels the
     near table covers it and levels 2-4 are not needed.
 
-    All FFTs are double precision; values in [-1e-12 max, 0) are FFT round-off and set to 0
-    (``info["clipped"]`` counts them); no other clipping.
+    All FFTs are double precision. Values in [-1e-12 S, 0), S the own-voxel dose of the
+    strongest sphere (or the grid's maximum if larger), are set to 0 (``info["clipped"]``
+    counts them, ``info["negative_min_rel"]`` gives the most negative value over S): FFT
+    round-off (~1e-16 S) in voxels that no sphere reaches, and, at the kernel's last ~1 mm
+    (D ~ 1e-16 Gy per decay), the signed weights of the coarse level acting on the kernel's
+    end (measured down to ~1e-19 S). No other clipping: a larger negative value would be
+    returned as is.
 
     Energy: the near table and the kernels use E(r) of the shell table, so sum(dose x voxel
     mass) equals sum(decays) x absorbed energy per decay for spheres whose range lies inside
@@ -713,6 +760,10 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
         n = n_full if n_full <= MAX_FULL_NEAR_VOXELS else DEFAULT_NEAR_VOXELS
     else:
         n = min(_check_choice("near_voxels", near_voxels, 2, 64), n_full)
+    if n < n_full and float(h.max()) > SUBGRID_MAX_MM * 1.2:
+        return _dose_by_subgrid(sphere_xyz_mm, sphere_activity_Bq, origin, h, shape, nuclide,
+                                density_g_cm3, max_fft_bytes, near_voxels, coarse_factor, degree,
+                                return_info, t_start)
     if isinstance(coarse_factor, str):
         if coarse_factor != "auto":
             raise ValueError("coarse_factor must be 'auto', None or 3 positive integers")
@@ -783,13 +834,55 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     if inside.size:
         gk.near_add(np.ascontiguousarray(xyz[inside]), np.ascontiguousarray(decays[inside]),
                     _slabs(idx[inside, 0], 2 * nb + 1), origin, inv_h, shp, nb,
-                    gkern.near_nodes, gkern.near, out)
+                    gkern.near_nodes, gkern.near,
+                    gkern.near if gkern.near_log is None else gkern.near_log,
+                    gkern.near_log is not None, out)
     times["near"] = time.perf_counter() - t0
-    # FFT round-off only (see Notes)
+    # round-off (see Notes): relative to the dose scale of the sources (the own-voxel dose of
+    # the strongest sphere), not to the grid's maximum, which a grid far from every sphere lacks
     neg = out < 0.0
     if neg.any():
-        tiny = neg & (out >= -ROUNDOFF_CLIP * float(out.max(initial=0.0)))
+        scale = max(float(out.max(initial=0.0)),
+                    float(decays.max()) * float(gkern.near[(0, 0, 0) + (nb, nb, nb)]))
+        info["negative_min_rel"] = float(out.min()) / scale
+        tiny = neg & (out >= -ROUNDOFF_CLIP * scale)
         info["clipped"] = int(np.count_nonzero(tiny))
         out[tiny] = 0.0
     times["total"] = time.perf_counter() - t_start
+    return (out, info) if return_info else out
+
+
+#: Largest number of sub-voxels computed at once by :func:`_dose_by_subgrid`.
+SUBGRID_CHUNK_VOXELS = 32 * 1024 ** 2
+
+
+def _dose_by_subgrid(xyz, act, origin, h, shape, nuclide, density, max_fft_bytes, near_voxels,
+                     coarse_factor, degree, return_info, t_start):
+    """Dose on voxels larger than SUBGRID_MAX_MM: the mean over m^3 sub-voxels of size h / m
+    (exact: a voxel mean is the mean of its equal sub-voxels' means), in slabs along x."""
+    m = np.ceil(h / SUBGRID_MAX_MM - 1e-9).astype(np.int64)
+    hs = h / m
+    out = np.zeros(shape)
+    plane = int(np.prod(m[1:])) * shape[1] * shape[2] * int(m[0])
+    slab = max(1, min(shape[0], SUBGRID_CHUNK_VOXELS // max(plane, 1)))
+    info = None
+    for i0 in range(0, shape[0], slab):
+        nx = min(slab, shape[0] - i0)
+        sub_shape = (nx * int(m[0]), shape[1] * int(m[1]), shape[2] * int(m[2]))
+        # centre of sub-voxel 0 of voxel (i0, 0, 0)
+        sub_origin = origin + np.array([i0, 0, 0]) * h - 0.5 * h + 0.5 * hs
+        d, inf = dose_on_grid(xyz, act, origin_mm=sub_origin, spacing_mm=hs, shape=sub_shape,
+                              nuclide=nuclide, density_g_cm3=density, max_fft_bytes=max_fft_bytes,
+                              near_voxels=near_voxels, coarse_factor=coarse_factor,
+                              return_info=True, degree=degree)
+        out[i0:i0 + nx] = d.reshape(nx, m[0], shape[1], m[1], shape[2], m[2]).mean(axis=(1, 3, 5))
+        if info is None:
+            info = dict(inf, subgrid=m.tolist(), subgrid_slabs=0)
+            info["times_s"] = dict(inf["times_s"])
+        else:
+            info["clipped"] += inf["clipped"]
+            for k, v in inf["times_s"].items():
+                info["times_s"][k] += v
+        info["subgrid_slabs"] += 1
+    info["times_s"]["total"] = time.perf_counter() - t_start
     return (out, info) if return_info else out
