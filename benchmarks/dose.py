@@ -1,24 +1,26 @@
 """Cross-fire dose throughput: point mode (pair evaluations/s) and grid mode (voxels/s).
 
-Run: python benchmarks/dose.py [--spheres 1000000] [--points 10000] [--skip-naive]
+Run: python benchmarks/dose.py [--spheres 1000000] [--points 10000]
 
 Point mode: glass spheres (2,500 Bq) uniform in a 100 cm^3 cube, dose at random points in it;
 the rate counts the sphere-point pairs examined by the cell list. Compared with a numpy
 vectorised direct sum (same tabulated kernel, ``radial_table(...).dose_per_decay_Gy``) on
 2,000 spheres x 2,000 points.
 
-Grid mode: the same spheres, a 256^3 grid at 100 um and a 512^3 grid at 50 um (both 25.6 mm
-cubes in the middle of the sphere cloud, so spheres outside the grid contribute). Compared,
-in the same run, with ``scipy.signal.fftconvolve`` of the binned activity with (a) the same
-fine-level kernel our FFT uses and (b) the one-level kernel over the whole range (what a plain
-FFT convolution needs), where that fits in memory. Peak memory is the process's maximum
-resident set size after each step (it only grows).
+Grid mode: the same spheres, a 256^3 grid at 100 um (a 25.6 mm cube in the middle of the
+sphere cloud, so spheres outside the grid contribute), timed against the previous
+implementation (frozen copy in benchmarks/legacy, interleaved runs in the same process: the
+machine is shared and its load varies) and a bare scipy.fft forward + inverse transform of one
+grid of the FFT size (time only); then the accuracy of both against the brute-force voxel means
+(dosimetry.grid_reference) on a clustered case. Peak memory is the process's maximum resident
+set size (it only grows).
 """
 import argparse
 import math
 import resource
 import time
 
+import numba
 import numpy as np
 
 from dosimetry import crossfire as cf
@@ -60,102 +62,96 @@ def point_mode(spheres, points, rng):
     return src, side
 
 
-def naive_bytes(shape, k):
-    from scipy.fft import next_fast_len
+def grid_mode(src, side, n, h, repeats=3):
+    """dose_on_grid vs the previous implementation (frozen copy, same run) and a bare
+    scipy.fft convolution of a binned grid of the same size (time only)."""
+    import sys
+    from pathlib import Path
 
-    # fftconvolve pads to the full linear size (s + 2k) + (2k + 1) - 1
-    n = [next_fast_len(int(s + 4 * kk), real=True) for s, kk in zip(shape, k)]
-    return 4 * 4 * float(np.prod(n))  # two spectra, their product, the inverse (32-bit)
+    from scipy import fft as sfft
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from legacy import grid_v1
 
-def grid_mode(src, side, n, h):
     shape = (n, n, n)
     origin = np.full(3, side / 2 - n * h / 2 + h / 2)
-    h3 = np.full(3, h)
-    r_cut = cf.radial_table("Y-90", 1.04).r_cut_mm
-    for co in (None, (2, 2, 2)):  # compile every kernel on a tiny grid
-        grid.dose_on_grid(src[:10], 2500.0, origin_mm=origin, spacing_mm=h, shape=(8, 8, 8),
-                        coarse_factor=co)
-    grid.grid_kernel.cache_clear()
+    kw = dict(origin_mm=origin, spacing_mm=h, shape=shape)
+    grid.dose_on_grid(src, 2500.0, **kw)       # compile, build and cache the kernels
+    grid_v1.dose_on_grid(src, 2500.0, **kw)
+    t_new, t_old = [], []
+    for _ in range(repeats):  # interleaved: the machine is shared, its load varies
+        t0 = time.perf_counter()
+        grid_v1.dose_on_grid(src, 2500.0, **kw)
+        t_old.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        dose, info = grid.dose_on_grid(src, 2500.0, return_info=True, **kw)
+        t_new.append(time.perf_counter() - t0)
+    tn, to = float(np.median(t_new)), float(np.median(t_old))
+    parts = {k: round(v, 2) for k, v in info["times_s"].items()}
+    print(f"grid mode {n}^3 at {h * 1000:.0f} um, {len(src):,} spheres: new {tn:.2f} s "
+          f"(runs {', '.join(f'{t:.2f}' for t in t_new)}) = {n**3 / tn:.3g} voxels/s; old "
+          f"{to:.2f} s (runs {', '.join(f'{t:.2f}' for t in t_old)}); new / old = {tn / to:.2f}; "
+          f"coarse factor {info['coarse_factor']}, {info['moments']} moment FFTs, parts {parts}; "
+          f"peak RSS so far {peak_gb():.2f} GB")
+    lens = [2 * sfft.next_fast_len((n + 2 * (info["fine_halfwidth"] or [0])[0] + 1) // 2 + 1,
+                                   real=True)] * 3
+    buf = np.random.default_rng(0).random(lens)
     t0 = time.perf_counter()
-    cfac = grid._auto_coarse_factor(np.array(shape), h3, r_cut, 2, 2e9, np.float32)
-    grid.grid_kernel("Y-90", 1.04, (h, h, h), 2, cfac)
-    t_kernel = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    dose, info = grid.dose_on_grid(src, 2500.0, origin_mm=origin, spacing_mm=h, shape=shape,
-                                 return_info=True)
+    sfft.irfftn(sfft.rfftn(buf, workers=max(1, numba.get_num_threads())) * 1.0, s=lens,
+                workers=max(1, numba.get_num_threads()))
     dt = time.perf_counter() - t0
-    inside = np.all((src >= origin - h / 2) & (src < origin - h / 2 + n * h), axis=1).sum()
-    print(f"grid mode {n}^3 at {h * 1000:.0f} um ({inside:,} spheres inside, {len(src):,} in all): "
-          f"{dt:.2f} s = {n**3 / dt:.3g} voxels/s; levels {info['coarse_factor'] or 'one'}, "
-          f"fine half-width {info['fine_halfwidth'][0]} voxels, {info['fine_tiles']} fine "
-          f"tile(s), {info['coarse_tiles']} coarse tile(s); kernels built in {t_kernel:.2f} s "
-          f"(cached after); peak RSS so far {peak_gb():.2f} GB; mean dose {dose.mean():.0f} Gy")
-    if n <= 256:  # the one-level variant, for comparison (its FFT spans the whole kernel)
-        grid.grid_kernel("Y-90", 1.04, (h, h, h), 2, None)
-        t0 = time.perf_counter()
-        one = grid.dose_on_grid(src, 2500.0, origin_mm=origin, spacing_mm=h, shape=shape,
-                              coarse_factor=None)
-        dt1 = time.perf_counter() - t0
-        print(f"  same grid with one level (kernel half-width {int(math.ceil(r_cut / h + 0.5))}): "
-              f"{dt1:.2f} s = {n**3 / dt1:.3g} voxels/s; max |two-level / one-level - 1| = "
-              f"{np.max(np.abs(dose / one - 1)):.1e}; peak RSS so far {peak_gb():.2f} GB")
-    return dt
+    print(f"  bare scipy.fft convolution of one {lens[0]}^3 float64 grid (forward + inverse): "
+          f"{dt:.2f} s = {n**3 / dt:.3g} voxels/s")
+    return tn
 
 
-def baselines(src, side, n, h, t_ours, skip_naive):
-    """scipy.signal.fftconvolve of the binned activity: same fine kernel, and one level."""
-    from scipy.signal import fftconvolve
+def accuracy(h=0.1, n=48):
+    """max and 99th-percentile error of grid mode (new and old) against the brute-force
+    voxel means on a clustered case: 60 clusters of 2-30 touching spheres."""
+    import sys
+    from pathlib import Path
 
-    from dosimetry import _grid_kernels as gk
+    from dosimetry.grid_reference import exact_voxel_dose, nearest_sphere_mm, relative_errors
 
-    shape = (n, n, n)
-    origin = np.full(3, side / 2 - n * h / 2 + h / 2)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from legacy import grid_v1
+
+    rng = np.random.default_rng(3)
+    side = n * h
+    clusters = []
+    for _ in range(60):
+        c = [rng.uniform(-0.5, side + 0.5, 3)]
+        for _ in range(int(rng.integers(1, 30))):
+            d = rng.normal(size=3)
+            c.append(c[int(rng.integers(len(c)))] + d / np.linalg.norm(d) * rng.uniform(0.025, 0.035))
+        clusters.append(np.array(c))
+    src = np.concatenate(clusters)
+    act = rng.uniform(500.0, 3000.0, len(src))
+    kw = dict(origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(n, n, n), density_g_cm3=1.04)
+    new = grid.dose_on_grid(src, act, **kw)
+    old = grid_v1.dose_on_grid(src, act, **kw)
+    vox = np.stack(np.meshgrid(*[np.arange(n)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    ex = exact_voxel_dose(src, act, vox, origin_mm=kw["origin_mm"], spacing_mm=h,
+                          density_g_cm3=1.04)
+    near = nearest_sphere_mm(src, kw["origin_mm"] + vox * h)
     r_cut = cf.radial_table("Y-90", 1.04).r_cut_mm
-    cfac = grid._auto_coarse_factor(np.array(shape), np.full(3, h), r_cut, 2, 2e9, np.float32)
-    idx = np.floor((src - origin) / h + 0.5).astype(np.int64)
-    kernels = [("the same fine kernel", grid.grid_kernel("Y-90", 1.04, (h, h, h), 2, cfac))]
-    if not skip_naive:
-        kernels.append(("the one-level kernel", None))
-    for label, kern in kernels:
-        k = (np.array(kern.fine.shape) - 1 if kern is not None
-             else np.full(3, int(math.ceil(r_cut / h + 0.5))))
-        need = naive_bytes(shape, k)
-        if need > 0.6 * 24e9:
-            print(f"  fftconvolve with {label} ({2 * k[0] + 1}^3) skipped: needs "
-                  f"~{need / 1e9:.0f} GB")
-            continue
-        if kern is None:
-            kern = grid.grid_kernel("Y-90", 1.04, (h, h, h), 2, None)
-        buf = np.zeros(tuple(int(s + 2 * kk) for s, kk in zip(shape, k)), dtype=np.float32)
-        sel = np.flatnonzero(np.all((idx >= -k - 2) & (idx < n + k + 2), axis=1))
-        sel = sel[np.argsort(idx[sel, 0], kind="stable")]
-        decays = cf.decays_complete(np.full(sel.size, 2500.0))
-        gk.bin_quart(np.ascontiguousarray(src[sel]), decays, grid._slabs(idx[sel, 0], 5), origin,
-                     np.full(3, 1 / h), -k, buf)
-        full = grid._mirror(kern.fine).astype(np.float32)
-        t0 = time.perf_counter()
-        fftconvolve(buf, full, mode="valid")
-        dt = time.perf_counter() - t0
-        del buf, full
-        print(f"  {n}^3 at {h * 1000:.0f} um: scipy.signal.fftconvolve of the binned activity with "
-              f"{label} ({2 * k[0] + 1}^3): {dt:.2f} s = {n**3 / dt:.3g} voxels/s; dose_on_grid "
-              f"(all parts) takes {t_ours / dt:.2f}x its time; peak RSS so far {peak_gb():.2f} GB")
+    for name, d in (("new", new), ("old", old)):
+        e = relative_errors(d.reshape(-1), ex, 1e-6, near, r_cut)
+        print(f"  accuracy vs exact voxel means, {len(src)} clustered spheres, {n}^3 at "
+              f"{h * 1000:.0f} um ({e.size} voxels above 1e-6 of the maximum): {name}: max "
+              f"{e.max() * 100:.2f} %, p99 {np.percentile(e, 99) * 100:.2f} %, min dose "
+              f"{d.min():.3g} Gy")
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--spheres", type=int, default=1_000_000)
     p.add_argument("--points", type=int, default=10_000)
-    p.add_argument("--skip-naive", action="store_true",
-                   help="skip the one-level fftconvolve baselines (large memory)")
     a = p.parse_args(argv)
     rng = np.random.default_rng(1)
     src, side = point_mode(a.spheres, a.points, rng)
-    cases = [(256, 0.1), (512, 0.05)]
-    times = [grid_mode(src, side, n, h) for n, h in cases]
-    for (n, h), t in zip(cases, times):
-        baselines(src, side, n, h, t, a.skip_naive)
+    grid_mode(src, side, 256, 0.1)
+    accuracy()
 
 
 if __name__ == "__main__":

@@ -11,8 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("sim", "dosimetry")
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
-#: Grid mode is being rewritten (exact voxel averages); its old form stays until then.
-PENDING = {"dosimetry.grid", "dosimetry._grid_kernels.near_correction"}
+PENDING = set()
 
 
 def _modules():
