@@ -131,8 +131,8 @@ def _panel(results, rows, dose_Gy):
     for i, (dev, res) in enumerate(results.items()):
         ax = fig.add_subplot(grid[1, i])
         d = res.dose()
-        fig2, _ = plot_dose_slice(d["dose_Gy"], d["origin_mm"], d["spacing_mm"], None, ax=ax,
-                                  title=f"({chr(100 + i)}) {dev}: dose slice")
+        plot_dose_slice(d["dose_Gy"], d["origin_mm"], d["spacing_mm"], None, region=d["region"],
+                        ax=ax, title=f"({chr(100 + i)}) {dev}")
         for im in ax.get_images():
             im.set_clim(max(1.0, vmax / 1e3), vmax)
     seed = next(iter(results.values())).attrs.get("seed")

@@ -212,7 +212,7 @@ def run(config, *, output=None, seed=None, overrides=(), progress=False, figures
                          "planning models without one")
     out = Path(output) if output is not None else default_output(scenario, until)
     check_writable(out)  # before any work
-    display = progress if isinstance(progress, Progress) else Progress(bool(progress))
+    display = progress if isinstance(progress, Progress) else Progress(progress or "off")
     with display:
         with display.task("tree and flow"):
             anatomy = build_anatomy(scenario)

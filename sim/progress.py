@@ -1,14 +1,22 @@
-"""Progress display of long work (pipeline stages, transport, sweeps): a rich progress bar
-on a terminal, nothing when disabled. Work code calls ``with Progress.of(progress, name,
-total) as task: task.advance(n)`` and never deals with the terminal itself."""
+"""Progress of long work (pipeline stages, transport, sweeps), shown the way the output is
+read: a rich progress display with percent done and time left on a terminal, one log line per
+stage on stderr otherwise (logs, batch jobs), nothing with ``--quiet``. Work code calls
+``with Progress.of(progress, name, total) as task: task.advance(n)`` and never deals with the
+terminal itself."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+import sys
+import time
 
 from rich.progress import (BarColumn, Progress as RichProgress, SpinnerColumn,
                            TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn)
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "MODES"]
+
+#: ``"bar"``: rich display on stderr; ``"log"``: one line per top-level task on stderr;
+#: ``"off"``: nothing.
+MODES = ("bar", "log", "off")
 
 
 class _NullTask:
@@ -30,17 +38,28 @@ class Progress:
 
     Parameters
     ----------
-    enabled : bool
-        Show anything at all (the CLI passes ``not --quiet and stderr is a terminal``).
+    mode : {"bar", "log", "off"} or bool
+        ``True`` picks ``"bar"`` on a terminal and ``"log"`` otherwise; ``False`` is ``"off"``.
+    stream : file, optional
+        Where log lines go (default stderr).
     """
 
-    def __init__(self, enabled: bool = True):
-        self.enabled = bool(enabled)
+    def __init__(self, mode="bar", stream=None):
+        if mode is True:
+            mode = "bar" if sys.stderr.isatty() else "log"
+        elif mode is False or mode is None:
+            mode = "off"
+        if mode not in MODES:
+            raise ValueError(f"progress mode {mode!r} is not one of {', '.join(MODES)}")
+        self.mode = mode
+        self.enabled = mode != "off"
+        self.stream = stream
         self._bar = None
         self._depth = 0
+        self._open = 0  # log mode: tasks running (only top-level ones are logged)
 
     def __enter__(self):
-        if self.enabled and self._depth == 0:
+        if self.mode == "bar" and self._depth == 0:
             self._bar = RichProgress(SpinnerColumn(), TextColumn("{task.description}"),
                                      BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                                      TimeRemainingColumn(), transient=True)
@@ -58,6 +77,9 @@ class Progress:
     @contextmanager
     def task(self, description: str, total: int | None = None):
         """A task (a stage or a loop) shown while the block runs; ``total`` units or none."""
+        if self.mode == "log":
+            yield from self._log_task(description)
+            return
         if self._bar is None:
             yield _NullTask()
             return
@@ -67,16 +89,28 @@ class Progress:
         finally:
             self._bar.remove_task(task_id)
 
+    def _log_task(self, description):
+        top = self._open == 0
+        self._open += 1
+        t0 = time.perf_counter()
+        try:
+            yield _NullTask()
+        finally:
+            self._open -= 1
+            if top:
+                print(f"taresim: {description}: {time.perf_counter() - t0:.1f} s",
+                      file=self.stream or sys.stderr, flush=True)
+
     @staticmethod
     @contextmanager
     def of(progress, description: str, total: int | None = None):
-        """A task on ``progress``: a :class:`Progress` (shared display), ``True`` (a display of
-        its own) or a false value (nothing)."""
+        """A task on ``progress``: a :class:`Progress` (shared display), a mode or ``True``
+        (a display of its own) or a false value (nothing)."""
         if isinstance(progress, Progress):
             with progress, progress.task(description, total) as task:
                 yield task
         elif progress:
-            with Progress(True) as own, own.task(description, total) as task:
+            with Progress(progress) as own, own.task(description, total) as task:
                 yield task
         else:
             yield _NullTask()

@@ -26,7 +26,7 @@ from sim.plan import plan_scenario
 from sim.results import ResultsError, open_results
 from sim.sweep import load_sweep, plot_sweep, read_summary, run_sweep
 from sim.transport import activity_per_segment_Bq, spheres_per_segment
-from sim.transport.plot import draw_deposition_figures
+from sim.transport.plot import draw_deposition_figures, occlusion_cap_of
 from sim.tree.io import write_vtp
 from sim.tree.plot import plot_tree
 
@@ -110,9 +110,9 @@ def cmd_transport(args) -> int:
         rx = summary["prescription"]
         label = (f"{rx['device_name']}, {rx['activity_GBq']:.3g} GBq, day "
                  f"{rx['days_after_calibration']:g}, seed {summary['seed']}")
+        cap = occlusion_cap_of(res.scenario().transport)
         summary["figures"] = draw_deposition_figures(Path(args.plot_dir), summary["scenario"],
-                                                     label, tree, flow, rx["device"], per_seg,
-                                                     act)
+                                                     label, tree, rx["device"], per_seg, cap)
     if args.json:
         print_json(summary)
         return 0

@@ -100,6 +100,9 @@ def fmt(v, digits=3) -> str:
     return f"{v:.{digits}g}" if abs(v) < 1e4 else f"{v:,.0f}"
 
 
-def show_progress(args) -> bool:
-    """Progress display: unless ``--quiet``, and only on a terminal."""
-    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+def show_progress(args) -> str:
+    """Progress mode: off with ``--quiet``; a live display on a terminal, one log line per
+    stage otherwise."""
+    if getattr(args, "quiet", False):
+        return "off"
+    return "bar" if sys.stderr.isatty() else "log"

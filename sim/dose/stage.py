@@ -167,22 +167,43 @@ def _energy_in(dose, comp, code) -> float:
 
 
 def _dose_by_source(xyz, act, scode, comp, grid, e_kernel_J):
-    """The grid dose, summed over source compartments, and the energy matrix src -> dst [J]
-    (dst: every compartment code; ``beyond_grid``; ``off_liver`` = outside + beyond)."""
+    """The grid dose and the energy matrix src -> dst [J] (dst: every compartment code;
+    ``beyond_grid``; ``off_liver`` = outside + beyond).
+
+    The dose is computed once for all spheres (the exact method); the matrix needs each source
+    compartment's share of it: the smaller source compartments are computed with a degree-1
+    moment basis (their compartment integrals to ~1e-3: the truncated moments only move
+    energy between neighbouring voxels), and the largest is the remainder, so the rows add
+    up to the exact dose.
+    """
     nuclide = grid["nuclide"]
-    dose = np.zeros(grid["shape"])
+    dose = dose_on_grid(xyz, act, **grid)
+    sources = sorted(set(np.unique(scode).tolist()))
+    if not sources:
+        return dose, {}
+    largest = max(sources, key=lambda c: float(act[scode == c].sum()))
+    rest = dose.copy()
     energy_matrix = {}
-    for src in sorted(set(np.unique(scode).tolist())):
+    for src in sources:
         sel = scode == src
-        part = dose_on_grid(xyz[sel], act[sel], **grid)
-        dose += part
-        emitted = float(decays_complete(act[sel], nuclide).sum() * e_kernel_J)
-        row = {int(dst): _energy_in(part, comp, dst) for dst in comp.codes}
-        row["beyond_grid"] = emitted - float(part.sum() * comp.voxel_mass_kg)
-        row["off_liver"] = row[OUTSIDE] + row["beyond_grid"]
-        row["emitted_J"] = emitted
-        energy_matrix[int(src)] = row
+        if src == largest:
+            continue
+        part = dose_on_grid(xyz[sel], act[sel], degree=1, **grid)
+        rest -= part
+        energy_matrix[int(src)] = _energy_row(part, comp, act[sel], nuclide, e_kernel_J)
+    energy_matrix[int(largest)] = _energy_row(rest, comp, act[scode == largest], nuclide,
+                                              e_kernel_J)
     return dose, energy_matrix
+
+
+def _energy_row(part, comp, act, nuclide, e_kernel_J) -> dict:
+    """Energy a source compartment emits and where its dose ``part`` puts it [J]."""
+    emitted = float(decays_complete(act, nuclide).sum() * e_kernel_J)
+    row = {int(dst): _energy_in(part, comp, dst) for dst in comp.codes}
+    row["beyond_grid"] = emitted - float(part.sum() * comp.voxel_mass_kg)
+    row["off_liver"] = row[OUTSIDE] + row["beyond_grid"]
+    row["emitted_J"] = emitted
+    return row
 
 
 def _groups(comp) -> dict:

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from sim.dose.plot import draw_dose_figures
 from sim.results.io import ResultsError
-from sim.transport.plot import draw_deposition_figures
+from sim.transport.plot import draw_deposition_figures, occlusion_cap_of
 from sim.tree.plot import plot_tree
 
 __all__ = ["draw_all", "figures_folder", "label_of"]
@@ -35,10 +34,9 @@ def draw_all(results, folder=None) -> list[str]:
         paths.append(str(p))
         dep = data.get("deposition")
         if dep is not None:
-            act = np.bincount(dep["segment"], weights=dep["activity_Bq"].astype(np.float64),
-                              minlength=tree.n_segments)
-            paths += draw_deposition_figures(folder, name, label, tree, flow, data["device"],
-                                             dep["spheres_per_segment"], act)
+            paths += draw_deposition_figures(folder, name, label, tree, data["device"],
+                                             dep["spheres_per_segment"],
+                                             occlusion_cap_of(data["transport"]))
     if "dose" in data:
         d, dep = data["dose"], data.get("deposition")
         paths += draw_dose_figures(folder, name, label, dose=d["dose_Gy"], region=d["region"],
@@ -55,7 +53,8 @@ def _read_all(results) -> dict:
     data = {}
     if {"tree", "flow"} <= groups:
         data["tree"], data["flow"] = results.tree(), results.flow()
-        data["device"] = results.scenario().treatment.device
+        scenario = results.scenario()
+        data["device"], data["transport"] = scenario.treatment.device, scenario.transport
     if "deposition" in groups:
         data["deposition"] = results.deposition()
     if "dose" in groups:

@@ -7,6 +7,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 import numpy as np
 
+from sim.plotting import readable
+
 __all__ = ["read_summary", "plot_metric", "plot_sweep"]
 
 
@@ -26,8 +28,10 @@ def read_summary(path) -> list[dict]:
 
 
 def plot_metric(rows, metric: str, x_key: str, group_keys=(), *, ax=None, title=""):
-    """Metric against one parameter: mean over replicates with their min-max and the points;
-    one line per combination of the other parameters."""
+    """Metric against one parameter: the mean over replicates, a bar from the smallest to the
+    largest replicate, and each replicate as a dot; one series per combination of the other
+    parameters. Numeric parameters are joined by lines, categorical ones (devices, models) are
+    not, and their series are set side by side."""
     if ax is None:
         fig = Figure(figsize=(5.6, 4.0), layout="constrained")
         ax = fig.add_subplot()
@@ -40,27 +44,35 @@ def plot_metric(rows, metric: str, x_key: str, group_keys=(), *, ax=None, title=
     groups = {}
     for r in ok:
         groups.setdefault(tuple(r[g] for g in group_keys), []).append(r)
-    for gkey, members in groups.items():
-        label = ", ".join(f"{g}={v:g}" if isinstance(v, float) else f"{g}={v}"
-                          for g, v in zip(group_keys, gkey)) or metric
+    n_rep = max((len([r for r in m if r[x_key] == x]) for m in groups.values() for x in xs),
+                default=0)
+    for k, (gkey, members) in enumerate(groups.items()):
+        label = ", ".join(f"{readable(g)} = {v:g}" if isinstance(v, float) else
+                          f"{readable(g)} = {v}" for g, v in zip(group_keys, gkey)) or None
         by_x = {}
         for r in members:
             by_x.setdefault(r[x_key], []).append(r[metric])
         xv = [x for x in xs if x in by_x]
-        px = np.array([pos[x] for x in xv], dtype=float)
+        shift = 0.0 if numeric else 0.12 * (k - (len(groups) - 1) / 2)
+        px = np.array([pos[x] for x in xv], dtype=float) + shift
         mean = np.array([np.mean(by_x[x]) for x in xv])
         lo = np.array([np.min(by_x[x]) for x in xv])
         hi = np.array([np.max(by_x[x]) for x in xv])
         line = ax.errorbar(px, mean, yerr=[mean - lo, hi - mean], marker="o", capsize=3,
-                           label=label)
-        for x in xv:
-            ax.scatter(np.full(len(by_x[x]), pos[x]), by_x[x], s=8, alpha=0.5,
+                           ls="-" if numeric else "none", label=label)
+        for x, p in zip(xv, px):
+            ax.scatter(np.full(len(by_x[x]), p), by_x[x], s=8, alpha=0.5,
                        color=line[0].get_color())
     if not numeric:
         ax.set_xticks(range(len(xs)), [str(x) for x in xs])
-    ax.set_xlabel(x_key)
-    ax.set_ylabel(metric)
-    ax.legend(fontsize=7)
+        ax.set_xlim(-0.5, len(xs) - 0.5)
+    ax.set_xlabel(readable(x_key))
+    ax.set_ylabel(readable(metric))
+    spread = (f"marker: mean of {n_rep} replicates; bar: smallest to largest; dots: replicates"
+              if n_rep > 1 else "one replicate per point (no spread shown)")
+    ax.text(0.01, 0.01, spread, transform=ax.transAxes, fontsize=7, color="0.3")
+    if any(gk for gk in groups):
+        ax.legend(fontsize=7)
     ax.set_title(title, fontsize=9)
     return fig, ax
 
