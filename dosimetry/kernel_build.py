@@ -167,7 +167,8 @@ def nuclide_sources(nuclide: str, histories: int, line_histories: int | None = N
     """The Monte Carlo sources of a nuclide from ICRP-107 [1]_.
 
     Beta spectrum (:func:`beta_source_cdf`, normalised to the ICRP-107 mean beta energy),
-    discrete electrons ("IE" conversion + "auger") and discrete photons ("gamma" + "X"); line
+    discrete electrons ("IE" conversion + "auger") and discrete photons ("gamma" + "X", in
+    three energy bands: < 30 keV, 30-300 keV, > 300 keV, each with its own histories); line
     sources with no yield are left out.
     """
     from icrp107_database import get_icrp107_spectrum
@@ -178,18 +179,25 @@ def nuclide_sources(nuclide: str, histories: int, line_histories: int | None = N
     out = [Source("electron", "beta", e, cdf, float(nuc.beta_yield),
                   float(nuc.mean_beta_energy_MeV / nuc.beta_yield), int(histories))]
     n_lines = int(line_histories or max(20_000, int(LINE_HISTORY_FRACTION * histories)))
-    for kind, label, groups in (("electron", "conversion + Auger electrons", ("IE", "auger")),
-                                ("photon", "gamma + X-ray lines", ("gamma", "X"))):
+    for kind, label, groups, bands in (
+            ("electron", "conversion + Auger electrons", ("IE", "auger"), (0.0, np.inf)),
+            # photon lines in energy bands, each with its own histories: otherwise the few
+            # penetrating gammas (Ho-166: 1.38 MeV, 0.25 % of its 3.7 photons per decay) would
+            # get a handful of histories next to the many soft X-rays
+            ("photon", "gamma + X-ray lines", ("gamma", "X"), (0.0, 0.03, 0.3, np.inf))):
         es, ys = [], []
         for g in groups:
             spec = get_icrp107_spectrum(name, g)
             es.append(np.asarray(spec["energies"], dtype=float))
             ys.append(np.asarray(spec["weights"], dtype=float))
         es, ys = np.concatenate(es), np.concatenate(ys)
-        if not np.any(ys > 0):
-            continue
-        nodes, lcdf, total, mean = line_source_cdf(es, ys)
-        out.append(Source(kind, label, nodes, lcdf, total, mean, n_lines))
+        for lo, hi in zip(bands[:-1], bands[1:]):
+            sel = (es >= lo) & (es < hi) & (ys > 0)
+            if not np.any(sel):
+                continue
+            nodes, lcdf, total, mean = line_source_cdf(es[sel], ys[sel])
+            tag = label if len(bands) == 2 else f"{label} {lo * 1e3:g}-{hi * 1e3:g} keV"
+            out.append(Source(kind, tag, nodes, lcdf, total, mean, n_lines))
     return out
 
 
@@ -205,7 +213,9 @@ def _code_version() -> dict:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
                              capture_output=True, text=True, timeout=5)
         out["git_sha"] = sha.stdout.strip() or None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        # tracked changes other than the kernel tables themselves (a build rewrites them)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)data/kernel_*", ":(exclude)data/photon_kernel_*"],
                                cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5)
         out["git_dirty"] = bool(dirty.stdout.strip()) if dirty.returncode == 0 else None
     except Exception:
