@@ -270,9 +270,10 @@ def simulate_kernels(sources, *, label: str, seed: int = 1, batches: int = 40,
 
     Returns
     -------
-    (DoseKernel, DoseKernel)
+    (DoseKernel, DoseKernel or None)
         Charged-particle kernel (0.05 mm shells) and photon kernel
-        (:data:`PHOTON_SHELL_EDGES_MM`), per decay, at 1 g/cm^3.
+        (:data:`PHOTON_SHELL_EDGES_MM`), per decay, at 1 g/cm^3; no photon kernel (None) when
+        no photon is emitted (continuous bremsstrahlung and no photon lines).
     """
     electrons = [src for src in sources if src.kind == "electron"]
     e_max = max(float(np.max(src.energy_MeV)) for src in electrons) if electrons else 0.1
@@ -391,6 +392,8 @@ def simulate_kernels(sources, *, label: str, seed: int = 1, batches: int = 40,
                             + "; electrons set in motion by photons deposit locally"),
                   not_included=f"photon energy deposited beyond {PHOTON_SHELL_EDGES_MM[-1]:g} mm "
                                "(energy_beyond_table_MeV_per_decay)")
+    if pm.sum() + beyond <= 0.0:  # no photons (continuous bremsstrahlung, no lines)
+        return ek, None
     pk = DoseKernel(nuclide=label, r_inner_mm=PHOTON_SHELL_EDGES_MM[:-1],
                     r_outer_mm=PHOTON_SHELL_EDGES_MM[1:], energy_MeV_per_decay=pm,
                     density_g_cm3=1.0, rel_std_err=_rse(pm, pbatch),
@@ -424,8 +427,9 @@ def simulate_kernel(source_e_mev, source_cdf, *, label: str, histories: int, see
     src = Source("electron", label, e, c, 1.0, float(normalise_to_MeV or sampled), int(histories))
     ek, pk = simulate_kernels([src], label=label, seed=seed, **options)
     meta = dict(ek.metadata, sampled_mean_source_energy_MeV=sampled,
-                photon_kernel_energy_MeV_per_decay=pk.energy_per_decay_MeV,
-                photon_energy_beyond_table_MeV_per_decay=pk.metadata["energy_beyond_table_MeV_per_decay"])
+                photon_kernel_energy_MeV_per_decay=pk.energy_per_decay_MeV if pk else 0.0,
+                photon_energy_beyond_table_MeV_per_decay=pk.metadata[
+                    "energy_beyond_table_MeV_per_decay"] if pk else 0.0)
     return replace(ek, metadata=meta)
 
 
