@@ -30,7 +30,9 @@ def test_reduced_rebuild_agrees_with_shipped(name):
     assert np.max(np.abs(z)) < 5.0
     assert np.mean(z**2) < 1.6
     assert new.x90_mm() == pytest.approx(shipped.x90_mm(), abs=0.03)
-    assert new.bremsstrahlung_fraction == pytest.approx(shipped.bremsstrahlung_fraction, rel=0.03)
+    # discrete bremsstrahlung: ~0.07-0.1 photons per decay, so the radiated energy of 1e5
+    # histories has a 2 % statistical uncertainty (3 sigma)
+    assert new.bremsstrahlung_fraction == pytest.approx(shipped.bremsstrahlung_fraction, rel=0.06)
     # photon kernel: same shells, energies within their combined uncertainties in wide bands
     sp = load_photon_kernel(name)
     np.testing.assert_allclose(new_p.r_outer_mm, sp.r_outer_mm, rtol=1e-12)
