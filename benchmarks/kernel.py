@@ -32,7 +32,7 @@ def run(histories: int, nuclide: str, step_fraction: float) -> None:
     for threads in sorted({n_all, 1}, reverse=True):
         numba.set_num_threads(threads)
         t0 = time.perf_counter()
-        tally, acc, _ = mc.simulate_point_source(e, cdf, tables, **kw)
+        tally, acc, _, _ = mc.simulate_point_source(e, cdf, tables, **kw)
         dt = time.perf_counter() - t0
         results[threads] = (tally, dt)
         steps = acc[:, mc.ACC_STEPS].sum() / histories

@@ -16,7 +16,7 @@ from dosimetry.constants import (J_PER_MEV, LIVER_DENSITY_G_CM3, LOBULE_BALL_RAD
 from dosimetry.crossfire import decays_complete, dose_at_points, radial_table
 from dosimetry.decay import dose_constant, get_nuclide
 from dosimetry.grid import dose_on_grid, voxel_mean_dose_from_point
-from dosimetry.kernels import DoseKernel, load_kernel
+from dosimetry.kernels import DoseKernel, load_kernel, load_photon_kernel, total_kernel
 from dosimetry.lobule import dose_in_balls
 from dosimetry.metrics import cumulative_dvh, dose_statistics
 from dosimetry.planning import PlanResult, bsa, lung_dose_Gy, mird, partition
@@ -29,7 +29,8 @@ __all__ = [
     # decay data
     "get_nuclide", "dose_constant",
     # kernels
-    "DoseKernel", "load_kernel", "voxel_s_values", "radial_table",
+    "DoseKernel", "load_kernel", "load_photon_kernel", "total_kernel", "voxel_s_values",
+    "radial_table",
     # cross-fire dose
     "dose_at_points", "dose_on_grid", "dose_in_balls", "voxel_mean_dose_from_point",
     "decays_complete",

@@ -10,11 +10,19 @@ References
 .. [2] Mainegra-Hing E, Rogers DWO, Kawrakow I. Med Phys 2005;32:685 (EGSnrc scaled kernels).
        Both [1] and [2] as distributed with Geant4 example TestEm12 (berger/).
 .. [3] Graves SA, Flynn RT, Hyer DE. Dose point kernels for 2,174 radionuclides. Med Phys
-       2019;46:5284 (Y-90: 99.5-99.7 % of the emitted energy within 11 mm).
+       2019;46:5284 (Y-90: 99.5-99.7 % of the emitted energy within 11 mm); data: Zenodo record
+       2564036, file 90Y_64.10H_beta.io_processed.csv, transcribed in
+       ``data/reference_graves2019_Y-90_water.csv`` (see its header).
 """
 from __future__ import annotations
 
-__all__ = ["PUBLISHED_MONO_X", "PUBLISHED_MONO_J", "PUBLISHED_MONO_X90", "PUBLISHED_FRACTIONS"]
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["PUBLISHED_MONO_X", "PUBLISHED_MONO_J", "PUBLISHED_MONO_X90", "PUBLISHED_FRACTIONS",
+           "graves2019_y90"]
 
 #: Scaled point kernels J(x) = 4 pi rho r^2 r0 D(r) / E0 (x = r / r0, r0 = CSDA range) of
 #: monoenergetic electrons in water at x = 0.1, 0.2, ..., 0.9: ETRAN (Berger's code, as tabulated
@@ -38,3 +46,20 @@ PUBLISHED_MONO_X90 = {("ETRAN", 0.1): 0.793, ("ETRAN", 0.5): 0.782, ("ETRAN", 1.
 PUBLISHED_FRACTIONS = {
     "Y-90": [(11.0, 0.995, 0.997, "Graves 2019: 99.5-99.7 % within 11 mm")],
 }
+
+
+@lru_cache(maxsize=1)
+def graves2019_y90():
+    """The Y-90 point kernel of Graves et al. 2019 [3]_ in water (beta spectrum, bremsstrahlung
+    transported), as transcribed in ``data/reference_graves2019_Y-90_water.csv``.
+
+    Returns
+    -------
+    r_inner_mm, r_outer_mm, energy_MeV_per_decay, rel_unc : ndarray
+        Shells (0.1 mm to 100 mm, 1 mm to 372 mm), energy per decay in each [MeV] and its
+        published relative uncertainty (NaN beyond 12 mm, where not transcribed).
+    """
+    path = Path(__file__).resolve().parent / "data" / "reference_graves2019_Y-90_water.csv"
+    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")][1:]
+    d = np.array([[float(v) if v else np.nan for v in ln.split(",")] for ln in rows])
+    return d[:, 0], d[:, 1], d[:, 2], d[:, 3]

@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from dosimetry.constants import J_PER_MEV, SOFT_TISSUE_DENSITY_G_CM3
-from dosimetry.kernels import load_kernel
+from dosimetry.kernels import load_kernel, load_photon_kernel
 
 __all__ = ["voxel_s_values", "voxel_energy_fractions", "mirror_octant", "kernel_report"]
 
@@ -151,8 +151,9 @@ def mirror_octant(octant: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _voxel_s_cached(nuclide: str, size: tuple, density: float, n: int, quad_points: int):
-    k = load_kernel(nuclide, density_g_cm3=density)
+def _voxel_s_cached(nuclide: str, size: tuple, density: float, n: int, quad_points: int,
+                    photons: bool = True):
+    k = load_kernel(nuclide, density_g_cm3=density, photons=photons)
     frac = voxel_energy_fractions(k, size, n, quad_points=quad_points)
     mass_kg = float(np.prod(size)) * density * 1e-6
     out = frac * k.energy_per_decay_MeV * J_PER_MEV / mass_kg * 1e9
@@ -162,13 +163,13 @@ def _voxel_s_cached(nuclide: str, size: tuple, density: float, n: int, quad_poin
 
 def voxel_s_values(nuclide: str = "Y-90", voxel_mm=4.42,
                    density_g_cm3: float = SOFT_TISSUE_DENSITY_G_CM3, n: int = 5,
-                   *, kernel=None, quad_points: int = 16) -> np.ndarray:
+                   *, kernel=None, quad_points: int = 16, photons: bool = True) -> np.ndarray:
     """Voxel S values of a beta emitter in a water-like medium [mGy/(MBq s)].
 
     Parameters
     ----------
     nuclide : str
-        ``"Y-90"`` or ``"Ho-166"`` (uses the shipped kernel scaled to ``density_g_cm3``).
+        ``"Y-90"`` or ``"Ho-166"`` (uses the shipped kernels scaled to ``density_g_cm3``).
     voxel_mm : float or sequence of 3 floats
         Voxel size [mm] (cubic or anisotropic).
     density_g_cm3 : float
@@ -179,6 +180,9 @@ def voxel_s_values(nuclide: str = "Y-90", voxel_mm=4.42,
         Use this kernel (at its own density) instead of the shipped one.
     quad_points : int
         Gauss-Legendre points per dimension and sub-box (16 gives ~1e-4 relative accuracy).
+    photons : bool
+        Include the photon kernel (bremsstrahlung, gamma and X-ray lines; default) or use the
+        charged-particle kernel only (ignored when ``kernel`` is given).
 
     Returns
     -------
@@ -189,7 +193,9 @@ def voxel_s_values(nuclide: str = "Y-90", voxel_mm=4.42,
 
     Notes
     -----
-    Beta particles only (bremsstrahlung escapes); homogeneous medium of water composition.
+    Homogeneous medium of water composition. With photons, the S values of all voxels within
+    the kernel table (400 mm at 1 g/cm^3) add up to the energy absorbed in that table, a little
+    less than the emitted energy (the rest is deposited farther away).
 
     Examples
     --------
@@ -201,14 +207,15 @@ def voxel_s_values(nuclide: str = "Y-90", voxel_mm=4.42,
     """
     size = tuple(float(v) for v in np.broadcast_to(np.asarray(voxel_mm, dtype=float), (3,)))
     if kernel is None:
-        return _voxel_s_cached(nuclide, size, float(density_g_cm3), int(n), int(quad_points)).copy()
+        return _voxel_s_cached(nuclide, size, float(density_g_cm3), int(n), int(quad_points),
+                               bool(photons)).copy()
     frac = voxel_energy_fractions(kernel, size, n, quad_points=quad_points)
     mass_kg = float(np.prod(size)) * kernel.density_g_cm3 * 1e-6
     return frac * kernel.energy_per_decay_MeV * J_PER_MEV / mass_kg * 1e9
 
 
 def kernel_report(nuclide: str, voxel_mm=None,
-                  density_g_cm3: float = SOFT_TISSUE_DENSITY_G_CM3) -> dict:
+                  density_g_cm3: float = SOFT_TISSUE_DENSITY_G_CM3, *, photons: bool = True) -> dict:
     """Key numbers of a shipped kernel and, with a voxel size, its voxel S values.
 
     This is what ``taresim kernel`` prints.
@@ -221,24 +228,44 @@ def kernel_report(nuclide: str, voxel_mm=None,
         Voxel size [mm]; when given, voxel S values are added.
     density_g_cm3 : float
         Medium density [g/cm^3] (soft tissue 1.04 by default).
+    photons : bool
+        Include photons in the S values (default).
 
     Returns
     -------
     dict
-        ``nuclide``, ``voxel_mm``, ``density_g_cm3``, ``energy_per_decay_MeV`` (absorbed),
-        ``fraction_within_mm`` ({"1", "2", "5", "11"}: of the absorbed energy),
-        ``x90_mm``, ``bremsstrahlung_fraction``, and with a voxel
-        ``s_values_mGy_per_MBq_s``: rows ``[i, j, k, S]`` for 0 <= i <= j <= k <= 5 (cubic
-        voxels; all 0 <= i, j, k <= 5 for anisotropic voxels).
+        ``nuclide``, ``voxel_mm``, ``density_g_cm3``, ``energy_per_decay_MeV`` (absorbed, charged
+        particles), ``fraction_within_mm`` ({"1", "2", "5", "11"}: of the charged-particle
+        energy), ``x90_mm`` (charged particles), ``bremsstrahlung_fraction`` (of the electron
+        energy), and the energy bookkeeping per decay [MeV]: ``emitted_MeV_per_decay`` (all
+        radiations, ICRP-107), ``electron_emitted_MeV_per_decay``,
+        ``photon_emitted_MeV_per_decay`` (bremsstrahlung + gamma/X lines),
+        ``electron_absorbed_MeV_per_decay``, ``photon_absorbed_MeV_per_decay`` (within the photon
+        table), ``photon_beyond_table_MeV_per_decay``, ``photon_table_r_max_mm``,
+        ``x90_total_mm`` (X90 of everything absorbed within the table), ``photons_in_s_values``;
+        with a voxel ``s_values_mGy_per_MBq_s``: rows ``[i, j, k, S]`` for 0 <= i <= j <= k <= 5
+        (cubic voxels; all 0 <= i, j, k <= 5 for anisotropic voxels).
     """
     k = load_kernel(nuclide, density_g_cm3=density_g_cm3)
+    pk = load_photon_kernel(nuclide, density_g_cm3=density_g_cm3)
+    tot = load_kernel(nuclide, density_g_cm3=density_g_cm3, photons=True)
     s = k.summary()
+    beyond = float(pk.metadata.get("energy_beyond_table_MeV_per_decay", 0.0))
     out = {"nuclide": k.nuclide, "voxel_mm": voxel_mm, "density_g_cm3": float(density_g_cm3),
            "energy_per_decay_MeV": s["energy_per_decay_MeV"],
            "fraction_within_mm": s["fraction_within_mm"], "x90_mm": s["x90_mm"],
-           "bremsstrahlung_fraction": s["bremsstrahlung_fraction"]}
+           "bremsstrahlung_fraction": s["bremsstrahlung_fraction"],
+           "emitted_MeV_per_decay": float(tot.emitted_MeV_per_decay),
+           "electron_emitted_MeV_per_decay": float(k.emitted_MeV_per_decay),
+           "photon_emitted_MeV_per_decay": float(pk.emitted_MeV_per_decay),
+           "electron_absorbed_MeV_per_decay": k.energy_per_decay_MeV,
+           "photon_absorbed_MeV_per_decay": pk.energy_per_decay_MeV,
+           "photon_beyond_table_MeV_per_decay": beyond,
+           "photon_table_r_max_mm": float(pk.r_outer_mm[-1]),
+           "x90_total_mm": tot.x90_mm(),
+           "photons_in_s_values": bool(photons)}
     if voxel_mm is not None:
-        sv = voxel_s_values(nuclide, voxel_mm, density_g_cm3=density_g_cm3, n=5)
+        sv = voxel_s_values(nuclide, voxel_mm, density_g_cm3=density_g_cm3, n=5, photons=photons)
         vox = np.broadcast_to(np.asarray(voxel_mm, dtype=float), (3,))
         cubic = bool(np.all(vox == vox[0]))
         out["voxel_mm"] = float(vox[0]) if cubic else [float(v) for v in vox]

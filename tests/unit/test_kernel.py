@@ -7,7 +7,8 @@ import pytest
 from dosimetry.constants import J_PER_MEV
 from dosimetry.decay import get_nuclide
 from dosimetry.kernel_build import beta_source_cdf
-from dosimetry.kernels import DoseKernel, load_kernel, load_kernel_csv, write_kernel_files
+from dosimetry.kernels import (DoseKernel, combine_kernels, load_kernel, load_kernel_csv,
+                               load_photon_kernel, total_kernel, write_kernel_files)
 from dosimetry.voxel_s import kernel_report as kernel_summary_for_cli
 
 
@@ -27,9 +28,54 @@ def test_shipped_kernel_fields(name):
     assert np.all(k.energy_MeV_per_decay >= 0)
     m = k.metadata
     for key in ("method", "physics", "histories", "batches", "seed", "kernel_mc_version",
-                "taresim_version", "uncertainty"):
+                "taresim_version", "uncertainty", "includes", "not_included", "git_sha"):
         assert key in m, key
     assert m["histories"] >= 1_000_000
+    assert m["kernel"] == "charged particles"
+    assert k.r_outer_mm[-1] <= 14.0 + 1e-9  # short-range table (cell lists stay small)
+
+
+@pytest.mark.parametrize("name", ["Y-90", "Ho-166"])
+def test_shipped_photon_kernel_fields(name):
+    k = load_photon_kernel(name)
+    e = load_kernel(name)
+    assert k.nuclide == name and k.density_g_cm3 == 1.0 and k.metadata["kernel"] == "photons"
+    assert k.r_inner_mm[0] == 0.0 and k.r_outer_mm[-1] >= 200.0
+    np.testing.assert_allclose(k.r_inner_mm[1:], k.r_outer_mm[:-1], rtol=0, atol=1e-9)
+    w = k.r_outer_mm - k.r_inner_mm
+    assert np.all(np.diff(w) >= -1e-9)  # shells widen with r
+    assert k.rel_std_err.shape == w.shape
+    for key in ("includes", "not_included", "energy_beyond_table_MeV_per_decay",
+                "photon_emitted_MeV_per_decay", "kernel_mc_version", "git_sha", "seed"):
+        assert key in k.metadata, key
+    # both tables come from the same build
+    assert k.metadata["git_sha"] == e.metadata["git_sha"]
+    assert k.metadata["kernel_mc_version"] == e.metadata["kernel_mc_version"]
+    assert load_photon_kernel(name, density_g_cm3=1.04).r_outer_mm[-1] == \
+        pytest.approx(k.r_outer_mm[-1] / 1.04)
+
+
+@pytest.mark.parametrize("name", ["Y-90", "Ho-166"])
+def test_total_kernel(name):
+    e, p = load_kernel(name, density_g_cm3=1.06), load_photon_kernel(name, density_g_cm3=1.06)
+    t = total_kernel(name, density_g_cm3=1.06)
+    assert load_kernel(name, density_g_cm3=1.06, photons=True).energy_per_decay_MeV == \
+        t.energy_per_decay_MeV
+    assert t.energy_per_decay_MeV == pytest.approx(e.energy_per_decay_MeV + p.energy_per_decay_MeV,
+                                                   rel=1e-12)
+    # electron shells kept as they are, photon shells beyond
+    n = e.r_outer_mm.size
+    np.testing.assert_allclose(t.r_outer_mm[:n], e.r_outer_mm, rtol=1e-12)
+    assert t.r_outer_mm[-1] == p.r_outer_mm[-1]
+    for r in (0.5, 3.0, 20.0, 150.0):
+        assert t.energy_within_MeV(r) == pytest.approx(
+            e.energy_within_MeV(r) + p.energy_within_MeV(r), rel=2e-3)
+    beyond = p.metadata["energy_beyond_table_MeV_per_decay"]
+    assert t.energy_per_decay_MeV + beyond == pytest.approx(t.emitted_MeV_per_decay, rel=1e-6)
+    assert t.metadata["energy_beyond_table_MeV_per_decay"] == beyond
+    assert "photons" in t.metadata["includes"] or "photon" in t.metadata["includes"]
+    with pytest.raises(ValueError, match="densities"):
+        combine_kernels(e, load_photon_kernel(name))
 
 
 def test_names_and_unknown_nuclide():
@@ -143,7 +189,16 @@ def test_csv_errors(tmp_path, text, match):
 def test_cli_summary():
     out = kernel_summary_for_cli("Y-90")
     assert set(out) == {"nuclide", "voxel_mm", "density_g_cm3", "energy_per_decay_MeV",
-                        "fraction_within_mm", "x90_mm", "bremsstrahlung_fraction"}
+                        "fraction_within_mm", "x90_mm", "bremsstrahlung_fraction",
+                        "emitted_MeV_per_decay", "electron_emitted_MeV_per_decay",
+                        "photon_emitted_MeV_per_decay", "electron_absorbed_MeV_per_decay",
+                        "photon_absorbed_MeV_per_decay", "photon_beyond_table_MeV_per_decay",
+                        "photon_table_r_max_mm", "x90_total_mm", "photons_in_s_values"}
+    # energy bookkeeping per decay closes
+    assert out["electron_absorbed_MeV_per_decay"] + out["photon_absorbed_MeV_per_decay"] + \
+        out["photon_beyond_table_MeV_per_decay"] == pytest.approx(out["emitted_MeV_per_decay"],
+                                                                 rel=1e-6)  # CSV: 7 digits
+    assert out["photons_in_s_values"] and out["x90_total_mm"] > out["x90_mm"]
     assert out["voxel_mm"] is None and out["density_g_cm3"] == 1.04
     assert list(out["fraction_within_mm"]) == ["1", "2", "5", "11"]
     outv = kernel_summary_for_cli("Y-90", voxel_mm=4.42)
