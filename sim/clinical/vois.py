@@ -1,0 +1,140 @@
+"""Volumes of interest on a clinical image grid, as delineated on the CT: tumours, treated
+normal liver, liver outside the treated territory, and vascular segments.
+
+The compartments come from the tissue geometry and the treated territory (the terminals below
+the treatment's catheter), with voxel fractions at boundaries
+(:func:`sim.dose.compartments_on_grid`); a clinical VOI is the set of voxels whose largest
+fraction is that compartment (binary, as drawn on the CT). Masses are the geometry's (CT
+volumes), not the VOI's voxel count.
+
+Segments stand in for Couinaud segments: the treated subtree is split at its heaviest branch
+point until it has the asked number of territories, and each voxel of treated liver takes the
+territory of its nearest terminal (portal tract), as each voxel of the dose grid does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import heapq
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from sim.dose import compartments_on_grid
+from sim.dose.compartments import NORMAL, UNTREATED
+
+__all__ = ["VOIs", "build_vois", "split_territory", "terminal_segments", "segment_of_points"]
+
+
+@dataclass
+class VOIs:
+    """VOIs of one image grid.
+
+    Attributes
+    ----------
+    grid : sim.imaging.ImageGrid
+    compartments : sim.dose.Compartments
+        Fractions of every compartment in every voxel.
+    label : int8 array
+        Majority compartment of each voxel (-1 off the liver, -2 untreated liver, 0 treated
+        normal liver, k tumour k).
+    segment : int16 array
+        Vascular segment of each treated-liver voxel (0..S-1), -1 elsewhere.
+    n_segments : int
+    """
+
+    grid: object
+    compartments: object
+    label: np.ndarray
+    segment: np.ndarray
+    n_segments: int
+
+    @property
+    def tumour_codes(self) -> list[int]:
+        return [c for c in self.compartments.codes if c > 0 and self.mass_kg(c) > 0]
+
+    def mask(self, code) -> np.ndarray:
+        """Voxels of a compartment code, ``"tumour"`` (all tumours), ``"treated"`` (tumours and
+        treated normal liver) or ``"liver"`` (all liver)."""
+        if code == "tumour":
+            return self.label > 0
+        if code == "treated":
+            return self.label >= 0
+        if code == "liver":
+            return (self.label >= 0) | (self.label == UNTREATED)
+        return self.label == code
+
+    def mass_kg(self, code) -> float:
+        """Geometric (CT) mass of a compartment code, ``"tumour"`` or ``"treated"`` [kg]."""
+        if code == "tumour":
+            return sum(self.compartments.mass_kg(c) for c in self.compartments.codes if c > 0)
+        if code == "treated":
+            return self.mass_kg("tumour") + self.compartments.mass_kg(NORMAL)
+        return self.compartments.mass_kg(code)
+
+    @property
+    def voxel_mass_kg(self) -> float:
+        return self.compartments.voxel_mass_kg
+
+
+def _subtree_masses(tree) -> np.ndarray:
+    mass = np.asarray(tree.terminal_mass_mg, dtype=np.float64).copy()
+    depth = np.asarray(tree.depth)
+    for d in range(int(depth.max()), 0, -1):
+        sel = np.flatnonzero(depth == d)
+        np.add.at(mass, tree.parent[sel], mass[sel])
+    return mass
+
+
+def split_territory(tree, injection: int, n: int) -> list[int]:
+    """Roots of ``n`` (or fewer, when the tree runs out of branches) vascular territories
+    that partition the subtree of ``injection``: the heaviest territory is split into its
+    children until there are ``n``."""
+    mass = _subtree_masses(tree)
+    heap = [(-mass[injection], int(injection))]
+    done: list[int] = []
+    while heap and len(heap) + len(done) < n:
+        _, seg = heapq.heappop(heap)
+        kids = tree.children(seg)
+        if kids.size == 0:
+            done.append(seg)
+            continue
+        for c in kids:
+            heapq.heappush(heap, (-mass[c], int(c)))
+    return sorted(done + [s for _, s in heap])
+
+
+def terminal_segments(tree, roots) -> np.ndarray:
+    """Territory index of every segment's terminals (per segment: -1 when no root is above)."""
+    out = np.full(tree.n_segments, -1, np.int16)
+    for k, r in enumerate(roots):
+        out[tree.subtree(r)] = k
+    return out
+
+
+def segment_of_points(points, kd, terminal_segment) -> np.ndarray:
+    """Territory of each point (N, 3) [mm]: that of its nearest terminal (chunked queries)."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    out = np.empty(points.shape[0], np.int16)
+    step = 1 << 20
+    for s in range(0, points.shape[0], step):
+        _, i = kd.query(points[s:s + step], workers=-1)
+        out[s:s + step] = terminal_segment[i]
+    return out
+
+
+def build_vois(geometry, tree, injection: int, grid, density_g_cm3: float,
+               n_segments: int) -> VOIs:
+    """Compartments, clinical VOIs and vascular segments on an image grid."""
+    comp = compartments_on_grid(geometry, tree, injection, grid.origin_mm, grid.spacing_mm,
+                                grid.shape, density_g_cm3)
+    label = comp.majority()
+    roots = split_territory(tree, injection, n_segments)
+    term = np.flatnonzero(tree.is_terminal)
+    seg_of = terminal_segments(tree, roots)[term]
+    treated = seg_of >= 0
+    kd = cKDTree(tree.distal_mm[term[treated]])
+    segment = np.full(grid.shape, -1, np.int16)
+    vox = np.flatnonzero((label >= 0).ravel())
+    segment.ravel()[vox] = segment_of_points(grid.centres(vox), kd, seg_of[treated])
+    return VOIs(grid, comp, label, segment, len(roots))
+
