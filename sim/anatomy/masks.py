@@ -99,9 +99,38 @@ class AffineMask:
         return float(self.mask.sum()) * self.voxel_volume_mm3
 
     def near_surface(self, p, dist_mm):
-        """True where the mask's surface may lie within ``dist_mm`` of the points: the
-        Euclidean distance transform in voxel space scaled by the axis lengths (exact for
-        orthogonal axes), less one voxel diagonal; points off the mask's grid count as near."""
+        """True where the mask's surface may lie within ``dist_mm`` of the points.
+
+        For a distance below half a voxel the cube of half-side ``dist_mm`` around each point
+        spans at most two voxels per axis: the point is near exactly when those voxels (the
+        index box of the cube's corners) do not all agree. Larger distances use the
+        Euclidean distance transform in voxel space scaled by the axis lengths, less one voxel
+        diagonal (conservative). Points off the mask's grid count as near.
+        """
+        p = np.asarray(p, dtype=np.float64).reshape(-1, 3)
+        if dist_mm < 0.5 * float(self.spacing_mm.min()) / np.sqrt(3.0):
+            return self._near_small(p, float(dist_mm))
+        return self._near_edt(p, dist_mm)
+
+    def _near_small(self, p, dist_mm):
+        inv = self.__dict__["_inverse"]
+        corners = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)],
+                           dtype=float) * dist_mm
+        u = p @ inv[:3, :3].T + inv[:3, 3]
+        du = corners @ inv[:3, :3].T  # corner offsets in index space
+        lo = np.rint(u + du.min(axis=0)).astype(np.int64)
+        hi = np.rint(u + du.max(axis=0)).astype(np.int64)
+        shape = np.array(self.mask.shape)
+        off = np.any((lo < 0) | (hi >= shape), axis=1)
+        lo, hi = np.clip(lo, 0, shape - 1), np.clip(hi, 0, shape - 1)
+        first = self.mask[lo[:, 0], lo[:, 1], lo[:, 2]]
+        near = off.copy()
+        for c in ((0, 0, 1), (0, 1, 0), (0, 1, 1), (1, 0, 0), (1, 0, 1), (1, 1, 0), (1, 1, 1)):
+            idx = np.where(np.array(c, bool), hi, lo)
+            near |= self.mask[idx[:, 0], idx[:, 1], idx[:, 2]] != first
+        return near
+
+    def _near_edt(self, p, dist_mm):
         edt = self._edt()
         ijk = self.index_of(p) + 1
         ok = np.all((ijk >= 0) & (ijk < np.array(edt.shape)), axis=1)

@@ -21,10 +21,26 @@ from sim.pipeline import build_anatomy
 from sim.progress import Progress
 from sim.results.io import check_writable
 
-__all__ = ["ChainResult", "run_chain_steps", "run_chain", "chain_output", "POST_MODALITIES"]
+__all__ = ["ChainResult", "run_chain_steps", "run_chain", "chain_output", "POST_MODALITIES",
+           "CHAIN_METRICS", "comparisons", "chain_summary", "clinical_maps"]
 
 #: Post-treatment images simulated (and dosimetry done on each).
 POST_MODALITIES = ("pet_y90", "spect_y90")
+#: Clinical maps compared with the truth: the truth on the image's voxels, LDM, voxel-S.
+_MAPS = tuple(f"{k}_{m}" for m in POST_MODALITIES for k in ("truth", "ldm", "vsv"))
+_STATS = ("mean_Gy", "cv", "D90_Gy", "above_response", "below_nonresponse")
+#: Numeric keys of a chain summary (sweep metrics and summary.csv columns).
+CHAIN_METRICS = (
+    "activity_GBq", "activity_truth_planning_GBq", "activity_error_vs_truth_planning",
+    "scout_particles", "lsf_patient", "lsf_maa_true", "lsf_measured", "tn_measured",
+    "tn_maa_true", "tn_spheres", "lung_dose_predicted_Gy", "lung_dose_true_Gy",
+    *(f"{c}_predicted_Gy" for c in ("tumour", "normal", "treated")),
+    *(f"{c}_{m}_{k}" for c in ("tumour", "normal", "treated") for m in ("microscale",) + _MAPS
+      for k in _STATS),
+    *(f"segments_{e}_{k}" for e in ("predicted_vs_microscale",
+                                    *(f"predicted_vs_{m}" for m in _MAPS if "truth" not in m),
+                                    *(f"{m}_vs_microscale" for m in _MAPS if "truth" not in m))
+      for k in ("above_10pct", "above_20pct", "above_30pct", "median_abs")))
 
 
 @dataclass
@@ -63,8 +79,9 @@ def run_chain_steps(scenario, *, progress=None) -> ChainResult:
         img, vois, lung = steps.image_scout(scenario, anatomy, scout, rngs)
         plan = steps.plan_treatment(scenario, anatomy, scout, img, vois, lung)
     with display.task("treatment"):
-        treated, transport, dose = steps.treat(scenario, anatomy, plan["activity_GBq"],
-                                               progress=display)
+        treated, transport, dose = steps.treat(
+            scenario, anatomy, plan["activity_GBq"], progress=display,
+            source=f"the scout ({plan['plans']['chosen']} model)")
     with display.task("post-treatment imaging and voxel dosimetry"):
         post = {m: steps.image_treatment(treated, anatomy, transport, dose, m, rngs[m], plan)
                 for m in POST_MODALITIES}

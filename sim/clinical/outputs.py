@@ -16,7 +16,6 @@ import shutil
 import numpy as np
 
 from sim.anatomy import AffineMask, grid_affine, resample_to_reference, write_nifti
-from sim.clinical.figures import draw_chain_figures
 from sim.clinical.report import chain_report
 from sim.clinical.schema import read_chain, write_chain_group
 from sim.config import scenario_to_toml
@@ -124,9 +123,8 @@ def write_outputs(res, out, *, figures: bool = True, nifti=None):
              f"{data['summary']['activity_GBq']:.3g} GBq ({data['summary']['planning_model']}"
              f" from the scout), seed {res.scenario.seed}")
     figs = []
-    if figures:
-        figs = draw_chain_figures(paths["figures"], res.scenario.name, data, results.dose(),
-                                  results.compartments(), label)
+    if figures:  # every figure of the file: the run's and the chain's
+        figs = [f for f in results.plot(paths["figures"]) if "_chain_" in Path(f).name]
     rel = [os.path.relpath(f, paths["report"].parent) for f in figs]
     text = chain_report(data, label, rel)
     tmp = paths["report"].with_name(f".{paths['report'].name}.{os.getpid()}.tmp")

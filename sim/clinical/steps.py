@@ -125,7 +125,7 @@ def plan_treatment(scenario, anatomy, scout, image, vois, lung_counts) -> dict:
             "predicted": scout_plan.predicted_doses(meas, a, scenario)}
 
 
-def treat(scenario, anatomy, activity_GBq: float, progress=False):
+def treat(scenario, anatomy, activity_GBq: float, progress=False, source="the scout"):
     """The treatment at the planned activity: transport (embolic effect on) and the
     microscale dose. Returns (scenario with the activity, transport result, dose result)."""
     if activity_GBq > 50.0:
@@ -133,6 +133,7 @@ def treat(scenario, anatomy, activity_GBq: float, progress=False):
                          "treatment.activity_GBq allows (50 GBq)")
     treated = resolve_scenario(scenario, overrides=[f"treatment.activity_GBq={activity_GBq!r}"])
     transport = run_transport(treated, anatomy, progress=progress)
+    transport.prescription["activity_source"] = f"planned from {source}"
     dep = transport.deposition
     liver = dep.fate == 0
     dose = run_dose(treated, anatomy.tree, dep.position_mm[liver].astype(float),
