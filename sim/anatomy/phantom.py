@@ -18,7 +18,7 @@ import numpy as np
 from sim.anatomy.masks import voxel_centres
 from sim.anatomy.nifti import write_nifti
 
-__all__ = ["PHANTOM", "phantom_affine", "phantom_masks", "write_phantom", "main"]
+__all__ = ["PHANTOM", "phantom_affine", "phantom_masks", "tumour_balls", "write_phantom", "main"]
 
 #: Geometry of the phantom in world (RAS+) millimetres.
 PHANTOM = {
@@ -45,29 +45,38 @@ def phantom_affine(voxel_mm=(2.0, 2.0, 2.5), shape=(56, 44, 30), rotation_deg: f
     return a
 
 
-def phantom_masks(affine, shape) -> dict:
-    """Liver (bool), territory (bool) and tumour labels (uint8) on a grid."""
+def tumour_balls(scale: float = 1.0) -> list:
+    """(centre [mm], radius [mm]) of the phantom's tumours, shrunk about the liver's centre
+    by ``scale``."""
+    c = np.asarray(PHANTOM["liver_centre_mm"])
+    return [(c + scale * (np.asarray(t) - c), scale * r) for t, r in PHANTOM["tumours"]]
+
+
+def phantom_masks(affine, shape, scale: float = 1.0) -> dict:
+    """Liver (bool), territory (bool) and tumour labels (uint8) on a grid; ``scale`` shrinks
+    the phantom about the liver's centre."""
     p = voxel_centres(shape, affine).reshape(tuple(shape) + (3,))
     c = np.asarray(PHANTOM["liver_centre_mm"])
-    q = (p - c) / np.asarray(PHANTOM["liver_semi_axes_mm"])
+    q = (p - c) / (scale * np.asarray(PHANTOM["liver_semi_axes_mm"]))
     liver = np.einsum("...i,...i->...", q, q) <= 1.0
     n = np.asarray(PHANTOM["territory_normal"])
-    territory = liver & ((p - c) @ (n / np.linalg.norm(n)) > PHANTOM["territory_offset_mm"])
+    territory = liver & ((p - c) @ (n / np.linalg.norm(n))
+                         > scale * PHANTOM["territory_offset_mm"])
     labels = np.zeros(tuple(shape), np.uint8)
-    for k, (centre, r) in enumerate(PHANTOM["tumours"], start=1):
-        d = p - np.asarray(centre)
+    for k, (centre, r) in enumerate(tumour_balls(scale), start=1):
+        d = p - centre
         labels[(np.einsum("...i,...i->...", d, d) <= r * r) & territory] = k
     return {"liver": liver, "territory": territory, "tumours": labels}
 
 
 def write_phantom(folder, *, voxel_mm=(2.0, 2.0, 2.5), shape=(56, 44, 30),
-                  rotation_deg: float = 0.0, flip_xy: bool = True) -> dict:
+                  rotation_deg: float = 0.0, flip_xy: bool = True, scale: float = 1.0) -> dict:
     """Write ``liver.nii.gz``, ``territory.nii.gz`` and ``tumours.nii.gz``; returns their
     paths and the affine."""
     folder = Path(folder)
     aff = phantom_affine(voxel_mm, shape, rotation_deg, flip_xy)
     out = {"affine": aff}
-    for name, arr in phantom_masks(aff, shape).items():
+    for name, arr in phantom_masks(aff, shape, scale).items():
         out[name] = write_nifti(folder / f"{name}.nii.gz", arr.astype(np.uint8), aff,
                                 description=f"taresim synthetic phantom: {name}")
     return out

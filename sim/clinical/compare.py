@@ -74,14 +74,14 @@ def compartment_comparison(dose, predicted: dict, maps: dict, response_Gy: float
     for name, (codes, voi_code) in _groups(dose).items():
         d, w = _fine_samples(dose, codes)
         row = {"microscale": dvh_metrics(d, w, response_Gy, nonresponse_Gy)}
-        key = "tumour" if name.startswith("tumour") else name
+        key = name if name in predicted else ("tumour" if name.startswith("tumour") else name)
         if key in predicted:
             row["predicted_Gy"] = predicted[key]
         for m, (dmap, vois) in maps.items():
-            sel = vois.mask(voi_code)
-            if sel.any():
-                row[m] = dvh_metrics(dmap[sel], np.full(int(sel.sum()), vois.voxel_mass_kg),
-                                     response_Gy, nonresponse_Gy)
+            i, f = vois.weights(voi_code)
+            if f.sum() > 0:
+                row[m] = dvh_metrics(dmap.ravel()[i], f * vois.voxel_mass_kg, response_Gy,
+                                     nonresponse_Gy)
         out[name] = row
     return out
 

@@ -137,9 +137,11 @@ def plot_chain_comparison(chain: dict, dose: dict, comp, *, title: str = "") -> 
         samples = {"microscale": (dose["dose_Gy"].ravel()[idx].astype(float), w)}
         for img_name, keys in (("pet_y90", ("truth", "ldm", "vsv")), ("spect_y90", ("ldm",))):
             img = chain["images"][img_name]
-            sel = (img["voi_label"] > 0) if name == "tumour" else (img["voi_label"] == 0)
-            for k in keys:
-                samples[f"{k}_{img_name}"] = (img[f"{k}_Gy"][sel].astype(float), None)
+            frac = img["voi_tumour_fraction" if name == "tumour" else "voi_normal_fraction"]
+            sel = frac > 0
+            for k in keys:  # partial-voxel VOIs: each voxel weighted by its fraction
+                samples[f"{k}_{img_name}"] = (img[f"{k}_Gy"][sel].astype(float),
+                                              frac[sel].astype(float))
         _dvh(ax, samples, thresholds if name == "tumour" else thresholds[:1], name)
     _segments(axes[2], chain["segments"])
     fig.suptitle(title, fontsize=9)

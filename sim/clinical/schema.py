@@ -5,7 +5,9 @@
     /chain                  attrs summary_json, planning_json, comparison_json, scout_json
     /chain/scout            xyz_mm, activity_Bq (at the SPECT), diameter_um, segment
     /chain/images/NAME      counts, expected_counts, activity_Bq (reconstructed, at the scan),
-                            true_activity_Bq, voi_label, voi_segment, origin_mm;
+                            true_activity_Bq, voi_label (majority compartment),
+                            voi_tumour_fraction, voi_normal_fraction (partial-voxel VOIs),
+                            voi_segment, origin_mm;
                             post-treatment images also calibrated_activity_Bq (at the
                             implant), ldm_Gy, vsv_Gy, truth_Gy; attrs voxel_mm, fwhm_mm, info
     /chain/segments         mass_kg, predicted_Gy, microscale_Gy, <map>_Gy per segment
@@ -52,6 +54,8 @@ def _image_group(g, image, vois, gz):
                              ("true_activity_Bq", image.true_activity_Bq, "Bq")):
         write_dataset(g, name, arr.astype(np.float32), units, **gz)
     write_dataset(g, "voi_label", vois.label, "1", **gz)
+    write_dataset(g, "voi_tumour_fraction", vois.fraction("tumour").astype(np.float32), "1", **gz)
+    write_dataset(g, "voi_normal_fraction", vois.fraction(0).astype(np.float32), "1", **gz)
     write_dataset(g, "voi_segment", vois.segment, "1", **gz)
     write_dataset(g, "origin_mm", image.grid.origin_mm, "mm")
     g.attrs["voxel_mm"] = image.grid.voxel_mm

@@ -76,22 +76,28 @@ def _masses(vois) -> dict:
 
 def measure_image(counts, vois, lung_counts: float) -> ScoutMeasurement:
     """T:N, LSF and segment shares from a scout image on the grid of ``vois``."""
-    c = np.asarray(counts, dtype=np.float64)
+    c = np.asarray(counts, dtype=np.float64).ravel()
     vm = vois.voxel_mass_kg
-    t, n = vois.mask("tumour"), vois.mask(NORMAL)
-    c_t, c_n = float(c[t].sum()), float(c[n].sum())
-    tn = _tn(c_t, t.sum() * vm, c_n, n.sum() * vm)
+
+    def voi(code):  # counts and mass of a partial-voxel VOI
+        i, w = vois.weights(code)
+        return float(np.dot(c[i], w)), float(w.sum() * vm)
+
+    (c_t, m_t), (c_n, m_n) = voi("tumour"), voi(NORMAL)
+    tn = _tn(c_t, m_t, c_n, m_n)
     liver = float(c.sum())
     lsf = lung_counts / (lung_counts + liver) if lung_counts + liver > 0 else 0.0
-    treated = vois.segment >= 0
-    seg = np.bincount(vois.segment[treated], weights=c[treated], minlength=vois.n_segments)
+    seg_of = vois.segment.ravel()
+    treated = seg_of >= 0
+    seg = np.bincount(seg_of[treated], weights=c[treated], minlength=vois.n_segments)
     total = c_t + c_n
+    by_tumour = {f"tumour_{k}": _tn(*voi(k), c_n, m_n) for k in vois.tumour_codes}
     return ScoutMeasurement("spect", tn, float(min(lsf, 0.999999)),
                             c_t / total if total > 0 else 0.0,
                             seg / seg.sum() if seg.sum() > 0 else seg, _masses(vois),
                             {"liver_counts": liver, "lung_counts": float(lung_counts),
-                             "tumour_voi_kg": float(t.sum() * vm),
-                             "normal_voi_kg": float(n.sum() * vm)})
+                             "tumour_voi_kg": m_t, "normal_voi_kg": m_n,
+                             "tumour_to_normal_by_tumour": by_tumour})
 
 
 def measure_truth(scout, vois, geometry, tree, injection: int) -> ScoutMeasurement:
@@ -101,7 +107,7 @@ def measure_truth(scout, vois, geometry, tree, injection: int) -> ScoutMeasureme
     a = scout.activity_Bq
     m = _masses(vois)
     a_t, a_n = float(a[code > 0].sum()), float(a[code == NORMAL].sum())
-    liver = float(a[code != -1].sum())
+    liver = float(a.sum())  # every particle not in the lungs, as the image counts them
     lung = scout.lung_activity_Bq
     term = np.flatnonzero(tree.is_terminal)
     seg_of = terminal_segments(tree, split_territory(tree, injection, vois.n_segments))[term]
@@ -113,11 +119,14 @@ def measure_truth(scout, vois, geometry, tree, injection: int) -> ScoutMeasureme
                               seg_of[ok])
         seg = np.bincount(s, weights=a[treated], minlength=vois.n_segments)
     total = a_t + a_n
+    by_tumour = {f"tumour_{k}": _tn(float(a[code == k].sum()), vois.mass_kg(k), a_n,
+                                    m["normal"]) for k in vois.tumour_codes}
     return ScoutMeasurement("truth", _tn(a_t, m["tumour"], a_n, m["normal"]),
                             lung / (lung + liver) if lung + liver > 0 else 0.0,
                             a_t / total if total > 0 else 0.0,
                             seg / seg.sum() if seg.sum() > 0 else seg, m,
-                            {"liver_activity_Bq": liver, "lung_activity_Bq": lung})
+                            {"liver_activity_Bq": liver, "lung_activity_Bq": lung,
+                             "tumour_to_normal_by_tumour": by_tumour})
 
 
 def plan_from_scout(meas: ScoutMeasurement, scenario, *, whole_liver_kg=None,
@@ -161,7 +170,8 @@ def plan_from_scout(meas: ScoutMeasurement, scenario, *, whole_liver_kg=None,
 
 def predicted_doses(meas: ScoutMeasurement, activity_GBq: float, scenario) -> dict:
     """What the scout predicts at an administered activity [Gy]: tumour and normal liver
-    (partition model with the measured T:N and LSF), treated liver (MIRD) and lung."""
+    (partition model with the measured T:N and LSF; each tumour at its own T:N against the
+    same normal-liver dose), treated liver (MIRD) and lung."""
     nuclide = scenario.device().nuclide
     k = dose_constant_value(scenario.treatment.dose_constant, nuclide)
     m = meas.masses_kg
@@ -176,6 +186,9 @@ def predicted_doses(meas: ScoutMeasurement, activity_GBq: float, scenario) -> di
     if m["tumour"] > 0 and tn is not None:
         out["normal"] = k * a_liver / (tn * m["tumour"] + m["normal"])
         out["tumour"] = tn * out["normal"]
+        for name, tn_k in meas.extra.get("tumour_to_normal_by_tumour", {}).items():
+            if tn_k is not None:  # multi-compartment: each tumour at its own T:N
+                out[name] = tn_k * out["normal"]
     else:
         out["normal"] = out["treated"]
     return out

@@ -61,12 +61,16 @@ def check_chain_scenario(scenario) -> None:
                          "chain images Y-90 only (PET, bremsstrahlung SPECT)")
 
 
-def imaging_grid(geometry, spec):
-    """The grid of a modality over the liver: voxel ``spec.voxel_mm``, a margin of 4 sigma
-    plus a voxel (the blur stays on the grid), voxel boundaries on those of a NIfTI
-    reference grid when the anatomy has an axis-aligned one."""
+def imaging_grid(geometry, spec, tree=None):
+    """The grid of a modality over the liver (and the whole tree, so that particles lodged in
+    feeding vessels outside the liver are in the field of view): voxel ``spec.voxel_mm``, a
+    margin of 4 sigma plus a voxel (the blur stays on the grid), voxel boundaries on those of
+    a NIfTI reference grid when the anatomy has an axis-aligned one."""
     margin = 4.0 * spec.fwhm_mm / FWHM_PER_SIGMA + spec.voxel_mm
-    lo, hi = geometry.domain.bounds()
+    lo, hi = (np.asarray(v, dtype=float) for v in geometry.domain.bounds())
+    if tree is not None:
+        ends = np.concatenate((tree.proximal_mm, tree.distal_mm))
+        lo, hi = np.minimum(lo, ends.min(axis=0)), np.maximum(hi, ends.max(axis=0))
     anchor = (reference_anchor(geometry.domain.affine)
               if isinstance(geometry.domain, AffineMask) else None)
     return cover(lo, hi, spec.voxel_mm, margin, anchor)
@@ -83,7 +87,7 @@ def image_scout(scenario, anatomy, scout, rngs):
     """Scout SPECT, its VOIs and the lung counts (same camera, same acquisition)."""
     spec = (scenario.imaging or ImagingSpec()).spect_tc99m
     t_half = half_life_h(TC99M)
-    grid = imaging_grid(anatomy.geometry, spec)
+    grid = imaging_grid(anatomy.geometry, spec, anatomy.tree)
     img = simulate_image("spect_tc99m", grid, scout.xyz_mm, scout.activity_Bq, spec, t_half,
                          rngs["spect_tc99m"])
     lung = float(noisy_counts(scout.lung_activity_Bq * counts_per_Bq(spec, t_half), spec,
@@ -154,7 +158,7 @@ def image_treatment(scenario, anatomy, transport, dose, name: str, rng,
     dep = transport.deposition
     liver = dep.fate == 0
     decay = 2.0 ** (-spec.delay_h / t_half)
-    grid = imaging_grid(anatomy.geometry, spec)
+    grid = imaging_grid(anatomy.geometry, spec, anatomy.tree)
     img = simulate_image(name, grid, dep.position_mm[liver].astype(float),
                          dep.activity_Bq[liver].astype(float) * decay, spec, t_half, rng)
     act = img.activity_Bq

@@ -5,7 +5,9 @@ The compartments come from the tissue geometry and the treated territory (the te
 the treatment's catheter), with voxel fractions at boundaries
 (:func:`sim.dose.compartments_on_grid`); a clinical VOI is the set of voxels whose largest
 fraction is that compartment (binary, as drawn on the CT). Masses are the geometry's (CT
-volumes), not the VOI's voxel count.
+volumes), not the VOI's voxel count. Means and DVHs use partial-voxel VOIs: every voxel
+weighted by the fraction of it the compartment fills (:meth:`VOIs.weights`; a pure voxel has
+weight 1), so that a tumour smaller than a voxel still has a VOI.
 
 Segments stand in for Couinaud segments: the treated subtree is split at its heaviest branch
 point until it has the asked number of territories, and each voxel of treated liver takes the
@@ -62,6 +64,37 @@ class VOIs:
         if code == "liver":
             return (self.label >= 0) | (self.label == UNTREATED)
         return self.label == code
+
+    def weights(self, code) -> tuple[np.ndarray, np.ndarray]:
+        """Flat voxel indices and volume fractions of a compartment code, ``"tumour"`` (all
+        tumours) or ``"treated"`` (tumours and treated normal liver): the partial-voxel VOI
+        (a boundary voxel counts with the fraction of it the compartment fills)."""
+        comp = self.compartments
+        if code == "tumour":
+            codes = [c for c in comp.codes if c > 0]
+        elif code == "treated":
+            codes = [c for c in comp.codes if c >= 0]
+        else:
+            codes = [code]
+        idx, w = [], []
+        for c in codes:
+            i, f = comp.voxels(c)
+            idx.append(i)
+            w.append(f)
+        if not idx:
+            return np.zeros(0, np.int64), np.zeros(0)
+        i, f = np.concatenate(idx), np.concatenate(w)
+        if len(codes) > 1:  # a voxel shared by several of the codes: add its fractions
+            u, inv = np.unique(i, return_inverse=True)
+            return u, np.bincount(inv, weights=f)
+        return i, f
+
+    def fraction(self, code) -> np.ndarray:
+        """Volume fraction of a compartment (or ``"tumour"``, ``"treated"``) in every voxel."""
+        out = np.zeros(self.label.size)
+        i, f = self.weights(code)
+        out[i] = f
+        return out.reshape(self.label.shape)
 
     def mass_kg(self, code) -> float:
         """Geometric (CT) mass of a compartment code, ``"tumour"`` or ``"treated"`` [kg]."""
