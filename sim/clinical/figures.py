@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
-from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 import numpy as np
 
@@ -28,18 +27,11 @@ def _slice(img, origin, voxel, z_mm):
     return img[:, :, k].T, ext
 
 
-def _panel(fig, ax, img, origin, voxel, z_mm, title, *, label, log=False, outline=None):
+def _panel(fig, ax, img, origin, voxel, z_mm, title, *, label, vmax=None, outline=None):
     sl, ext = _slice(np.asarray(img, float), origin, voxel, z_mm)
-    pos = sl[sl > 0]
-    if log and pos.size:
-        vmin = max(float(np.percentile(pos, 1.0)), 1e-3)
-        norm = LogNorm(vmin, max(float(pos.max()), vmin * 2))
-        sl = np.clip(sl, vmin, None)
-    else:
-        norm = None
-    im = ax.imshow(sl, origin="lower", extent=ext, norm=norm,
+    im = ax.imshow(sl, origin="lower", extent=ext, vmin=0.0, vmax=vmax,
                    cmap=matplotlib.colormaps["inferno"], interpolation="nearest")
-    fig.colorbar(im, ax=ax, label=label, shrink=0.8)
+    fig.colorbar(im, ax=ax, label=label, shrink=0.8, extend="max" if vmax else "neither")
     if outline is not None:
         lab, lo, vx = outline
         ol, oext = _slice((lab > 0).astype(float), lo, vx, z_mm)
@@ -71,15 +63,18 @@ def plot_chain_images(chain: dict, dose: dict, *, title: str = "") -> Figure:
     _panel(fig, axes[0, 1], pet["activity_Bq"] * 1e-6, po, pv, z,
            f"Y-90 PET, FWHM {pet['fwhm_mm']:g} mm", label="activity [MBq]", outline=outline)
     fine = dose["dose_Gy"]
+    sl, _ = _slice(np.asarray(fine, float), dose["origin_mm"], float(dose["spacing_mm"][0]), z)
+    vmax = float(np.percentile(sl[sl > 0], 99.5)) if (sl > 0).any() else None
     _panel(fig, axes[0, 2], fine, dose["origin_mm"], float(dose["spacing_mm"][0]), z,
            f"microscale dose ({1e3 * float(dose['spacing_mm'][0]):.0f} um voxels)",
-           label="dose [Gy]", log=True, outline=outline)
+           label="dose [Gy]", vmax=vmax, outline=outline)
     for ax, key, name in ((axes[1, 0], "truth_Gy", "true dose on PET voxels"),
                           (axes[1, 1], "ldm_Gy", "LDM dose from PET"),
                           (axes[1, 2], "vsv_Gy", "voxel-S dose from PET")):
         _panel(fig, ax, pet[key], po, pv, z, f"{name} ({pv:g} mm)", label="dose [Gy]",
-               outline=outline)
-    fig.suptitle(f"{title}\naxial slice z = {z:.1f} mm; cyan: tumour VOIs", fontsize=9)
+               vmax=vmax, outline=outline)
+    fig.suptitle(f"{title}\naxial slice z = {z:.1f} mm; cyan: tumour VOIs; dose panels share "
+                 "one scale (top: the microscale 99.5th percentile)", fontsize=9)
     return fig
 
 

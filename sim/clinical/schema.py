@@ -20,7 +20,7 @@ import json
 
 import numpy as np
 
-from sim.results.io import attrs_dict, open_results, write_dataset
+from sim.results.io import ResultsError, attrs_dict, open_results, write_dataset
 
 __all__ = ["write_chain_group", "read_chain", "planning_record"]
 
@@ -99,8 +99,6 @@ def write_chain_group(f, res) -> None:
 def read_chain(path) -> dict:
     """The ``/chain`` group: ``summary``, ``planning``, ``comparison``, ``scout`` (info and
     arrays), ``images`` (name -> arrays and attributes) and ``segments`` (arrays)."""
-    from sim.results.io import ResultsError
-
     with open_results(path) as f:
         if "chain" not in f:
             raise ResultsError(f"{path}: no /chain group (not written by `taresim chain`)")

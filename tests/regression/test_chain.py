@@ -107,6 +107,22 @@ def test_non_overlapping_masks_fail_cleanly(tiny_phantom, tmp_path, capsys):
     assert not (tmp_path / "x.h5").exists()
 
 
+def test_singular_affine_fails_cleanly(tiny_phantom, tmp_path, capsys):
+    import nibabel
+
+    liver, _ = read_nifti(tiny_phantom["paths"]["liver"])
+    bad = nibabel.Nifti1Image(liver.astype(np.uint8), None)
+    bad.set_sform(np.diag([2.0, 2.0, 0.0, 1.0]), code=1)  # z collapsed
+    nibabel.save(bad, str(tmp_path / "liver.nii.gz"))
+    data = copy.deepcopy(tiny_phantom["scenario"])
+    data["tree"]["domain"] = {"shape": "mask", "path": str(tmp_path / "liver.nii.gz")}
+    cfg = _write(tmp_path, data)
+    assert main(["chain", str(cfg), "-o", str(tmp_path / "x.h5"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not invertible" in err[0]
+    assert not (tmp_path / "x.h5").exists()
+
+
 def test_old_results_files_stay_readable(chain_run, tmp_path):
     """A 1.0 file (no /chain) opens; asking it for the chain is a clean ResultsError."""
     old = tmp_path / "old.h5"
