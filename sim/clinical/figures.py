@@ -86,9 +86,9 @@ def _dvh(ax, samples: dict, thresholds, name):
         c, ls, lab = _STYLE.get(key, ("0.5", ":", key))
         x, v = cumulative_dvh(d, w, max_dose_Gy=top)
         ax.plot(x, 100 * v, color=c, ls=ls, lw=1.4, label=lab)
-    for t, what in thresholds:
+    for i, (t, what) in enumerate(thresholds):
         ax.axvline(t, color="purple", ls=":", lw=1)
-        ax.text(t, 3, f" {t:g} Gy\n {what}", fontsize=6, color="purple")
+        ax.text(t, 3 + 12 * i, f" {t:g} Gy\n {what}", fontsize=6, color="purple")
     ax.set_xlabel("dose [Gy]")
     ax.set_ylabel("volume receiving at least [%]")
     ax.set_title(f"{name}: cumulative DVH", fontsize=9)
