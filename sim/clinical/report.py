@@ -45,8 +45,9 @@ def _planning(plan) -> list[str]:
     chosen = plan["plans"]["chosen"]
     rows += ["", f"Treatment: {chosen}, {_f(plan['activity_GBq'], 4)} GBq; planning from the "
              f"scout's truth (no imaging) would give {_f(plan['truth_plans']['activity_GBq'], 4)}"
-             " GBq.", ""]
-    return rows
+             " GBq."]
+    rows += [f"Note: {n}." for n in plan["plans"].get("notes", [])]
+    return rows + [""]
 
 
 def _compartments(comp) -> list[str]:
