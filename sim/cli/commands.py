@@ -284,10 +284,12 @@ def cmd_compare(args) -> int:
     dose = check_option("--dose-Gy", Plan, "mird_dose_Gy", args.dose_Gy)
     day = (None if args.day is None
            else check_option("--day", Treatment, "days_after_calibration", args.day))
+    if not 1 <= args.replicates <= 100:
+        raise UserError(f"--replicates {args.replicates}: must be in [1, 100]")
     with input_errors():
         out = compare_devices(args.config, dose_Gy=dose, devices=devices, day=day,
                               output_dir=args.output, seed=_seed(args),
-                              progress=show_progress(args))
+                              replicates=args.replicates, progress=show_progress(args))
     if args.json:
         print_json(out)
         return 0

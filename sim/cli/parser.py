@@ -111,14 +111,18 @@ def _sweep(sub):
 
 def _compare(sub):
     p = sub.add_parser("compare-devices", help="glass vs resin vs holmium at the same mean dose",
-                       description="Treat the same tree and perfused volume with each device "
-                                   "at the same MIRD mean dose; one figure panel and a short "
-                                   "plain-language report (Markdown).")
+                       description="Treat the same tree and territory with each device at the "
+                                   "same MIRD mean dose, in replicates; one figure panel and a "
+                                   "plain-language report (Markdown) with the seed-to-seed "
+                                   "spread of every number.")
     p.add_argument("config", metavar="CONFIG", nargs="?",
                    help="scenario with a [tree] (default: the shipped teaching scenario)")
     p.add_argument("--dose-Gy", type=float, default=120.0, help="MIRD mean dose [Gy] (120)")
     p.add_argument("--devices", default="glass,resin,holmium", help="comma-separated devices")
     p.add_argument("--day", type=float, help="treatment day after calibration for all devices")
+    p.add_argument("--replicates", type=int, default=3,
+                   help="replicates: new tree and sphere paths each (default 3); differences "
+                        "are stated only when larger than their spread")
     p.add_argument("-o", "--output", metavar="DIR", help="folder (default results/compare_devices)")
     p.add_argument("--seed", type=int, help="override the root seed")
     p.add_argument("--quiet", action="store_true", help="no progress display")
@@ -133,8 +137,8 @@ def _kernel(sub):
                                    "--voxel-mm, voxel S values for offsets up to (5, 5, 5).")
     p.add_argument("--nuclide", default="Y-90", help="Y-90 (default) or Ho-166")
     p.add_argument("--voxel-mm", type=float, help="cubic voxel size [mm] for S values")
-    p.add_argument("--density", type=float, default=1.04,
-                   help="medium density [g/cm3] (default 1.04, soft tissue)")
+    p.add_argument("--density", type=float, default=1.06,
+                   help="medium density [g/cm3] (default 1.06, liver; 1.04: ICRU soft tissue)")
     p.add_argument("--plot", metavar="FILE.png", help="draw r^2 D(r) with published points")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=c.cmd_kernel)

@@ -11,7 +11,7 @@ __all__ = ["KernelOptions", "SweepOptions"]
 class KernelOptions(Section):
     """Options of ``taresim kernel``: medium density [g/cm^3] and cubic voxel size [mm]."""
 
-    density_g_cm3: float = Field(default=1.04, ge=0.1, le=25.0)
+    density_g_cm3: float = Field(default=1.06, ge=0.1, le=25.0)
     voxel_mm: float | None = Field(default=None, ge=0.001, le=50.0)
 
 

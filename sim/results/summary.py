@@ -101,7 +101,8 @@ def run_warnings(scenario, s: dict, metrics: dict, plan: dict) -> list[str]:
     if s["undelivered_fraction"] > RESIDUAL_WARNING_FRACTION:
         out.append(f"{100 * s['undelivered_fraction']:.1f} % of the activity stayed in the "
                    "vial (stasis)")
-    if s["delivered_fraction"] < 1.0 - RESIDUAL_WARNING_FRACTION and s["mird_planned_Gy"]:
+    if s["mird_planned_Gy"] and s["mird_delivered_Gy"] is not None and \
+            s["mird_delivered_Gy"] < (1.0 - RESIDUAL_WARNING_FRACTION) * s["mird_planned_Gy"]:
         out.append(f"the treated liver received {s['mird_delivered_Gy']:.1f} Gy (MIRD, "
                    f"delivered activity) against {s['mird_planned_Gy']:.1f} Gy planned")
     if "normal" in metrics:
