@@ -81,12 +81,21 @@ def _run(sub):
 
 
 def _show_plot(sub):
-    p = sub.add_parser("show", help="print the summary of a results file")
-    p.add_argument("results", metavar="RESULTS.h5")
+    p = sub.add_parser("show", help="print the summary of a results file",
+                       description="Print the provenance (version, git sha, seed, creation time, "
+                                   "groups) and the run summary of a results file: delivery, "
+                                   "spheres per terminal, uptake, the dose table against the "
+                                   "planning models and the warnings. Damaged files or files "
+                                   "of another type are refused with one line.")
+    p.add_argument("results", metavar="RESULTS.h5", help="a taresim results file")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=c.cmd_show)
-    p = sub.add_parser("plot", help="redraw every figure of a results file")
-    p.add_argument("results", metavar="RESULTS.h5")
+    p = sub.add_parser("plot", help="redraw every figure of a results file",
+                       description="Redraw every figure a results file supports from the file "
+                                   "alone (tree, spheres per terminal, deposition map, DVHs, "
+                                   "dose slice, lobule doses). Everything is read before "
+                                   "anything is written: a damaged file leaves no figures.")
+    p.add_argument("results", metavar="RESULTS.h5", help="a taresim results file")
     p.add_argument("-o", "--output-dir", metavar="DIR", help="folder (default NAME_figures beside it)")
     p.add_argument("--json", action="store_true", help="print the figure paths as JSON")
     p.set_defaults(func=c.cmd_plot)

@@ -205,21 +205,26 @@ def print_run_summary(con, s) -> None:
         con.print(escape(f"tumour-to-normal uptake (spheres) {s['tumour_to_normal_uptake']:.3g}"))
     t = Table(title_justify="left", title=escape(
         f"Simulated dose ({s['grid_um']:.0f} um grid) vs planning models"))
-    for col in ("", "simulated mean [Gy]", "CV", "D90 [Gy]", "<40 Gy", "<70 Gy",
-                "MIRD planned [Gy]", "MIRD delivered [Gy]", "partition delivered [Gy]"):
-        t.add_column(escape(col), justify="right" if col else "left", overflow="fold")
-    for key, label, part in (
-            ("normal", "treated normal liver", s.get("partition_normal_delivered_Gy")),
-            ("tumour", "tumour", s.get("partition_tumour_delivered_Gy")),
-            ("untreated", "untreated liver", None),
-            ("lobules_normal", "normal lobules", s.get("partition_normal_delivered_Gy")),
-            ("lobules_tumour", "tumour lobules", s.get("partition_tumour_delivered_Gy"))):
-        if f"{key}_mean_Gy" not in s:
-            continue
-        t.add_row(label, f"{s[key + '_mean_Gy']:.1f}", fmt(s[key + "_cv"], 2),
-                  f"{s[key + '_D90_Gy']:.1f}", f"{100 * s[key + '_below_40Gy']:.1f} %",
-                  f"{100 * s[key + '_below_70Gy']:.1f} %", fmt(s.get("mird_planned_Gy"), 4),
-                  fmt(s.get("mird_delivered_Gy"), 4), fmt(part, 4))
+    cols = [(key, label, part) for key, label, part in (
+        ("normal", "treated normal", s.get("partition_normal_delivered_Gy")),
+        ("tumour", "tumour", s.get("partition_tumour_delivered_Gy")),
+        ("untreated", "untreated liver", None),
+        ("lobules_normal", "normal lobules", s.get("partition_normal_delivered_Gy")),
+        ("lobules_tumour", "tumour lobules", s.get("partition_tumour_delivered_Gy")))
+        if f"{key}_mean_Gy" in s]
+    t.add_column("", justify="left")
+    for _, label, _ in cols:
+        t.add_column(escape(label), justify="right", overflow="fold")
+    rows = (("simulated mean [Gy]", lambda k, p: f"{s[k + '_mean_Gy']:.1f}"),
+            ("CV", lambda k, p: fmt(s[k + "_cv"], 2)),
+            ("D90 [Gy]", lambda k, p: f"{s[k + '_D90_Gy']:.1f}"),
+            ("< 40 Gy", lambda k, p: f"{100 * s[k + '_below_40Gy']:.1f} %"),
+            ("< 70 Gy", lambda k, p: f"{100 * s[k + '_below_70Gy']:.1f} %"),
+            ("MIRD planned [Gy]", lambda k, p: fmt(s.get("mird_planned_Gy"), 4)),
+            ("MIRD delivered [Gy]", lambda k, p: fmt(s.get("mird_delivered_Gy"), 4)),
+            ("partition delivered [Gy]", lambda k, p: fmt(p, 4)))
+    for name, cell in rows:
+        t.add_row(escape(name), *(cell(k, p) for k, _, p in cols))
     con.print(t)
     con.print(escape("MIRD planned: the model's dose for the administered activity and the patient's "
               "lung shunt; delivered: for the activity that reached the liver; partition: "

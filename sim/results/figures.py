@@ -37,7 +37,7 @@ def draw_all(results, folder=None) -> list[str]:
             paths += draw_deposition_figures(folder, name, label, tree, data["device"],
                                              dep["spheres_per_segment"],
                                              occlusion_cap_of(data["transport"]))
-    if "dose" in data:
+    if "dose" in data and results.kept == "full":
         d, dep = data["dose"], data.get("deposition")
         paths += draw_dose_figures(folder, name, label, dose=d["dose_Gy"], region=d["region"],
                                    origin_mm=d["origin_mm"], spacing_mm=d["spacing_mm"],

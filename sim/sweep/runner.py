@@ -7,6 +7,8 @@ A sweep file (TOML) names a base scenario and what to vary::
     root_seed = 1                  # replicate r runs with seeds derived from (root_seed, r)
     replicates = 3
     metrics = ["normal_mean_Gy", "lobules_normal_below_40Gy"]   # figure panels
+    keep = "counts"                # per point: "full" (every sphere, the dose grid),
+                                   # "counts" (per segment and lobule; default), "summary"
     [set]                          # fixed overrides for every point
     "dose.grid_um" = 500.0
     [grid]                         # cartesian product
@@ -36,6 +38,7 @@ from pathlib import Path
 import tempfile
 import time
 import traceback
+from typing import Literal
 
 import numba
 from pydantic import Field, ValidationError
@@ -66,6 +69,7 @@ class SweepSpec(Section):
     root_seed: int = Field(default=1, ge=0, lt=2**63)
     replicates: int = Field(default=1, ge=1, le=10000)
     metrics: list[str] = list(DEFAULT_METRICS)
+    keep: Literal["full", "counts", "summary"] = "counts"
     set: dict[str, object] = {}
     grid: dict[str, list] = {}
     zip: dict[str, list] = {}
@@ -150,7 +154,7 @@ def fingerprint(spec: SweepSpec, base_text: str) -> str:
 
 
 def run_point(base_path: str, overrides: list[str], seed: int, out_path: str,
-              numba_threads: int = 1) -> dict:
+              numba_threads: int = 1, keep: str = "counts") -> dict:
     """Run one point (in a worker) and write its result atomically; never raises.
 
     Returns
@@ -161,7 +165,8 @@ def run_point(base_path: str, overrides: list[str], seed: int, out_path: str,
     t0 = time.perf_counter()
     try:
         numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
-        res = run(base_path, output=out_path, seed=seed, overrides=overrides, figures=False)
+        res = run(base_path, output=out_path, seed=seed, overrides=overrides, figures=False,
+                  keep=keep)
         return {"status": "ok", "summary": res.summary(),
                 "elapsed_s": time.perf_counter() - t0}
     except Exception as exc:  # noqa: BLE001 - a failing point is recorded, not raised
@@ -288,8 +293,8 @@ def _execute(spec, base, out, todo, results, scheduler, workers, progress):
         futures = {}
         for p in todo:
             fut = client.submit(run_point, str(base), point_overrides(spec, p), p["seed"],
-                                str(out / f"{p['id']}.h5"), threads, key=f"{p['id']}-{p['seed']}",
-                                pure=False)
+                                str(out / f"{p['id']}.h5"), threads, spec.keep,
+                                key=f"{p['id']}-{p['seed']}", pure=False)
             futures[fut] = p
         with Progress.of(progress, f"sweep {spec.name}", total=len(todo)) as bar:
             for fut in as_completed(futures):

@@ -124,3 +124,19 @@ def test_no_sphere_in_the_tumour_is_a_valid_outcome(tmp_path):
     assert s["tumour_mean_Gy"] > 0  # cross-fire from the normal liver around it
     assert s["partition_tumour_delivered_Gy"] is None
     assert any("no sphere reached a tumour" in w for w in s["warnings"])
+
+
+def test_run_summary_fits_an_80_column_terminal(tmp_path):
+    """Every header and number of the run summary is readable at 80 columns (no cut cells)."""
+    from rich.console import Console
+
+    from sim.cli.report import print_run_summary
+
+    s = run(_cfg(tmp_path), output=tmp_path / "s.h5", figures=False).summary()
+    con = Console(width=80, record=True, highlight=False)
+    print_run_summary(con, s)
+    text = con.export_text()
+    assert "…" not in text
+    assert max(len(ln) for ln in text.splitlines()) <= 80
+    for word in ("treated normal", "tumour", "simulated mean", "partition", "delivered"):
+        assert word in text
