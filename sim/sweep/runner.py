@@ -282,10 +282,11 @@ def _execute(spec, base, out, todo, results, scheduler, workers, progress):
     else:
         n = workers or n_cpu
         # The workers' statistical profiler samples every 10 ms and takes the GIL from the
-        # Python parts of a point (~15 % here); sweeps do not need it.
+        # Python parts of a point (~15 % here); sweeps do not need it. The dashboard takes a
+        # free port: two sweeps (or a Jupyter session) on one machine must not collide.
         with dask.config.set({"distributed.worker.profile.enabled": False}):
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
+                                   dashboard_address=":0", silence_logs=40)
         client = Client(cluster)
         threads = max(1, n_cpu // n)
     try:
