@@ -83,7 +83,7 @@ def _statements(numbers, agg, rows, first, other, n_rep) -> list[str]:
     for key in ("spheres_per_terminal_cv", "tumour_to_normal_uptake", "normal_mean_Gy",
                 "tumour_mean_Gy", "lobules_normal_cv", "lobules_normal_below_40Gy",
                 "lobules_normal_below_40Gy_matched", "lobules_normal_below_70Gy",
-                "normal_mean_BED_Gy"):
+                "normal_mean_BED_Gy", "normal_damaged_fraction"):
         text, ok = _difference(numbers, first, other, key)
         res[key] = ok
         lines.append(f"- {text}.")
@@ -185,7 +185,8 @@ def report_markdown(rows, numbers, agg, *, dose_Gy, fig_name, files, seed, repli
     lines += _table(devs, agg, ("normal_mean_Gy", "tumour_mean_Gy", "perfused_vs_mird",
                                 "lobules_normal_cv", "lobules_normal_below_40Gy",
                                 "lobules_normal_below_70Gy", "lobules_normal_below_40Gy_matched",
-                                "normal_mean_BED_Gy", "normal_NTCP_LKB"))
+                                "normal_mean_BED_Gy", "normal_NTCP_LKB",
+                                "normal_damaged_fraction", "normal_NTCP_parallel"))
     lines += ["", "## What the numbers say", ""]
     for other in devs[1:]:
         lines.append(f"### {devs[0]} vs {other}")

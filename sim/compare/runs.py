@@ -40,6 +40,8 @@ NUMBERS = {
     "lobules_normal_below_40Gy_matched": ("normal lobules < 40 Gy at a common normal mean", "%"),
     "normal_mean_BED_Gy": ("normal-liver mean BED", "Gy"),
     "normal_NTCP_LKB": ("normal-liver NTCP (LKB)", "%"),
+    "normal_damaged_fraction": ("damaged normal liver (lobule parallel model)", "%"),
+    "normal_NTCP_parallel": ("normal-liver NTCP (lobule parallel model)", "%"),
 }
 
 

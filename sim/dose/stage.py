@@ -139,6 +139,9 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
     lob_reg = tree.region[term].astype(np.int64)
     treated = tree.subtree(injection_segment)[term]
     met.update(_lobule_metrics(lob, lob_reg, treated))
+    met.update(_parallel_ntcp(lob, lob_reg, tree.terminal_mass_mg[term], rbp,
+                              get_nuclide(nuclide).half_life_h, whole_liver_mass_kg,
+                              met.get("tumour", {}).get("mass_g", 0.0) * 1e-3))
     plan = _planning_comparison(comp, act, scode, energy_matrix, nuclide, dose_constant,
                                 injected_activity_GBq, e_kernel_J, dose)
     result = DoseResult(dose_Gy=dose, origin_mm=origin, spacing_mm=spacing,
@@ -283,6 +286,29 @@ def _lobule_metrics(lob, lob_reg, treated) -> dict:
         if sel.any():
             out[name] = metrics.dose_statistics(lob[sel])
     return out
+
+
+def _parallel_ntcp(lob, lob_reg, mass_mg, rbp, half_life, whole_liver_mass_kg, tumour_kg):
+    """Lobule-level (parallel architecture) NTCP of the normal liver: every normal lobule's
+    dose as EQD2 (Dale BED of the decaying implant), subunit damage and functional reserve of
+    :data:`dosimetry.radiobiology.PARALLEL_LIVER`; the normal liver outside the tree (when the
+    whole-liver mass is known) counts as undamaged. ``basis`` says which liver it refers to."""
+    sel = (lob_reg == 0) & np.isfinite(lob)
+    if not sel.any():
+        return {}
+    bed = rb.bed_Gy(lob[sel], alpha_beta_Gy=rbp["alpha_beta_Gy"],
+                    repair_half_time_h=rbp["repair_half_time_h"], half_life_h=half_life)
+    eqd2 = rb.eqd2_Gy(bed, alpha_beta_Gy=rbp["alpha_beta_Gy"])
+    modelled_kg = float(mass_mg[sel].sum()) * 1e-6
+    rest = 0.0
+    basis = "modelled normal liver"
+    if whole_liver_mass_kg is not None:
+        whole_normal = max(whole_liver_mass_kg - tumour_kg, modelled_kg)
+        rest = 1.0 - modelled_kg / whole_normal
+        basis = "whole normal liver"
+    out = rb.parallel_ntcp(eqd2, weights=mass_mg[sel], untreated_fraction=min(rest, 0.999999))
+    return {"lobules_parallel": {"damaged_fraction": out["damaged_fraction"],
+                                 "NTCP": out["ntcp"], "basis": basis}}
 
 
 def _planning_comparison(comp, act, scode, energy_matrix, nuclide, dose_constant,
