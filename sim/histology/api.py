@@ -216,6 +216,9 @@ def virtual_histology(results, *, output_dir=None, progress=False, **options) ->
             tissue.label, tissue.bounds, spheres.kd, spheres.activity_Bq,
             masses_mg=extra["masses_mg"], samples=opts.samples_per_mass,
             density_g_cm3=spheres.density_g_cm3, rng=streams[3], shape=extra["shape"])
+    out["warnings"] += [f"only {r['n']} of {opts.samples_per_mass} samples of {r['mass_mg']:g} mg "
+                        "fitted in the normal liver" for r in out["activity_vs_mass"]
+                        if r["n"] < opts.samples_per_mass]
     with Progress.of(progress, "histology: tumour against nearby normal liver"):
         out["roberson"] = roberson_check(
             tissue.label, tissue.tumours, spheres.xyz_mm,

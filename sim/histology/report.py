@@ -209,6 +209,17 @@ def report_markdown(out: dict, figures: dict | None = None) -> str:
     return "\n".join(lines)
 
 
+def _finite(x):
+    """NaN and infinities as None (strict JSON)."""
+    if isinstance(x, (float, np.floating)):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {str(k): _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
+
+
 def _jsonable(o):
     if isinstance(o, np.generic):
         return o.item()
@@ -236,5 +247,6 @@ def write_report(out: dict, folder) -> dict:
     report = folder / "histology.md"
     report.write_text(report_markdown(out, paths), encoding="utf-8")
     js = folder / "histology.json"
-    js.write_text(json.dumps(public(out), indent=1, default=_jsonable), encoding="utf-8")
+    js.write_text(json.dumps(_finite(public(out)), indent=1, default=_jsonable),
+                  encoding="utf-8")
     return {"report": str(report), "json": str(js), "figures": list(paths.values())}

@@ -36,18 +36,20 @@ def sample_centres(label, bounds, n, side_mm, *, region=0, rng=None, max_tries=2
 
     ``label`` maps points (N, 3) [mm] to regions (-1 outside, 0 normal, k tumour k);
     centres are drawn uniformly in ``bounds`` (lo, hi) and kept when every point of a
-    5 x 5 x 5 lattice over the cube has the wanted label.
+    5 x 5 x 5 lattice over the cube has the wanted label. Gives up after ``max_tries / 10``
+    candidates when none fits.
     """
     rng = np.random.default_rng(rng)
     g = np.linspace(-0.5, 0.5, 5) * side_mm
     offs = np.stack(np.meshgrid(g, g, g, indexing="ij"), axis=-1).reshape(-1, 3)
     lo, hi = (np.asarray(b, dtype=float) for b in bounds)
-    out, tried = [], 0
-    while sum(len(o) for o in out) < n and tried < max_tries:
+    out, tried, kept = [], 0, 0
+    while kept < n and tried < max_tries and (kept or tried < max_tries // 10):
         c = rng.uniform(lo, hi, size=(1024, 3))
         tried += c.shape[0]
         lab = label((c[:, None, :] + offs[None]).reshape(-1, 3)).reshape(c.shape[0], -1)
         out.append(c[np.all(lab == region, axis=1)])
+        kept += out[-1].shape[0]
     cat = np.concatenate(out) if out else np.empty((0, 3))
     return cat[:n]
 
