@@ -122,6 +122,18 @@ def _trend_lines(s):
                 "dose (published: rises)")]
 
 
+def _biopsy_table(per):
+    """Per biopsy, by rising concentration: clusters and dose against spheres per mg."""
+    rows = []
+    for b in sorted(per, key=lambda b: b["concentration_per_mg"]):
+        f = b["fraction_in_clusters"]
+        rows.append((_num(b["concentration_per_mg"], digits=3), b["spheres_in_sections"],
+                     b["largest_cluster"], _pct(f[5]), _pct(f[10]), _pct(f[50]),
+                     _num(b["mean_dose_Gy"], digits=3), _num(b["dose"].get("cv"), digits=2)))
+    return _table(["spheres per mg", "spheres", "largest cluster", "in clusters >= 5",
+                   ">= 10", ">= 50", "biopsy mean dose [Gy]", "CV of the papers' dose"], rows)
+
+
 def _mass_table(rows):
     body = [(_num(r["mass_mg"]), r["n"], _num(r["mean_spheres"]), _num(r["cv"], digits=2),
              _num(r["poisson_cv"], digits=2), _num(r["skewness"], digits=2),
@@ -191,6 +203,9 @@ def report_markdown(out: dict, figures: dict | None = None) -> str:
     lines += ["## Protocol", ""] + _protocol_table(out)
     lines += ["", "## Spheres and clusters in normal-liver sections (Högberg et al. 2015)", ""]
     lines += _counts_table(out) + [""] + _trend_lines(out["normal"])
+    lines += ["", "Per biopsy, by concentration (Högberg 2015: larger clusters and a greater "
+              "dose CV at a higher mean biopsy dose):", ""]
+    lines += _biopsy_table(out["normal"]["per_biopsy"])
     lines += ["", "## Small-scale dose in normal-liver sections", ""]
     lines += _dose_table(out["normal"], ("5-1240 Gy", "10-97 Gy", "45 %"),
                          "Högberg 2015 (resin)")
