@@ -152,7 +152,8 @@ def plot_section(render, title=""):
                          f"dose points every {render['spacing_mm'] * 1e3:g} um")
     if dose.size:
         fig.colorbar(sc, ax=[a, b], label='dose "as the papers did" [Gy]', shrink=0.8)
-    fig.suptitle(title + "\ngrey: single sphere, blue: string, red: conglomerate", fontsize=9)
+    fig.suptitle(title + "\ngrey: single sphere, blue: string, red: conglomerate; white: no "
+                 "tissue point (inside a sphere or outside the biopsy)", fontsize=9)
     return fig
 
 
