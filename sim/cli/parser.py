@@ -167,6 +167,33 @@ def _dose(sub):
     p.set_defaults(func=c.cmd_dose)
 
 
+def _histology(sub):
+    p = sub.add_parser("histology", help="virtual histology: biopsies, sections, clusters",
+                       description="Mimic the published histology protocols on a simulated "
+                                   "liver: punch biopsies in normal liver and tumour, serial "
+                                   "sections, sphere counts per section, clusters (strings, "
+                                   "conglomerates), the small-scale dose as the papers "
+                                   "computed it and as it truly is, CV and skewness of the "
+                                   "activity of 5-500 mg samples, tumour against nearby "
+                                   "normal liver; a Markdown report with figures beside the "
+                                   "published values. Needs a file that keeps every sphere.")
+    p.add_argument("results", metavar="RESULTS.h5", help="results of `taresim run`")
+    p.add_argument("-o", "--output-dir", metavar="DIR",
+                   help="folder (default NAME_histology beside the file)")
+    p.add_argument("--biopsies", type=int, help="normal-liver biopsies sectioned (default 16)")
+    p.add_argument("--tumour-biopsies", type=int, help="tumour biopsies (default 4; 0: none)")
+    p.add_argument("--diameter-mm", type=float, help="punch diameter [mm] (default 7)")
+    p.add_argument("--slab-mm", type=float, help="slab thickness = biopsy length [mm] (1.5)")
+    p.add_argument("--sections", type=int, help="serial sections per biopsy (default 15)")
+    p.add_argument("--section-um", type=float, help="section thickness [um] (default 30)")
+    p.add_argument("--gap-um", type=float,
+                   help="largest surface gap of spheres in one cluster [um] (default 0: touching)")
+    p.add_argument("--seed", type=int, help="seed of the placements (default 12)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    p.set_defaults(func=c.cmd_histology)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``taresim`` parser with every command."""
     parser = argparse.ArgumentParser(
@@ -175,6 +202,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"taresim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_plan, _devices, _tree, _transport, _run, _show_plot, _sweep, _compare,
-                _kernel, _dose):
+                _kernel, _dose, _histology):
         add(sub)
     return parser

@@ -7,7 +7,8 @@ from rich.table import Table
 from sim.cli.common import fmt
 
 __all__ = ["print_plan", "print_devices", "print_tree_summary", "print_transport_summary",
-           "print_kernel_report", "print_dose_table", "print_run_summary", "print_point_doses"]
+           "print_kernel_report", "print_dose_table", "print_run_summary", "print_point_doses",
+           "print_histology"]
 
 _MODEL_TITLES = {"mird": "MIRD", "partition": "Partition", "bsa": "BSA",
                  "prescribed": "Given activity"}
@@ -236,3 +237,40 @@ def print_run_summary(con, s) -> None:
                                  "not computed (needs liver.whole_liver_mass_kg)")))
     for w in s.get("warnings", []):
         con.print(escape(f"warning: {w}"))
+
+
+def _pct(v) -> str:
+    return "-" if v is None or v != v else f"{100 * v:.0f} %"
+
+
+def print_histology(con, out) -> None:
+    """The main numbers of a virtual histology beside the published ones, and where the
+    report went."""
+    n = out["normal"]
+    pd, td, cl = n["dose_papers"], n["dose_true"], n["clusters"]
+    t = Table(title_justify="left", title=escape(
+        f"Virtual histology, {out['device']}: {n['biopsies']} normal-liver biopsies, "
+        f"{n['sections']} sections (published: Högberg 2015, resin)"))
+    for col in ("", "published", "simulated, as the papers did", "simulated, true"):
+        t.add_column(escape(col), justify="left" if not col else "right")
+    rows = (("spheres in the sections", "3,888", fmt(n["spheres_in_sections"]), ""),
+            ("largest cluster", "453", fmt(cl["largest"]), ""),
+            ("dose range [Gy]", "5-1240", f"{pd['min_Gy']:.3g}-{pd['max_Gy']:.4g}",
+             f"{td['min_Gy']:.3g}-{td['max_Gy']:.4g}"),
+            ("central 90 % [Gy]", "10-97", f"{pd['p5_Gy']:.3g}-{pd['p95_Gy']:.3g}",
+             f"{td['p5_Gy']:.3g}-{td['p95_Gy']:.3g}"),
+            ("below 30 Gy", "45 %", _pct(pd["below_30Gy"]), _pct(td["below_30Gy"])))
+    for r in rows:
+        t.add_row(*(escape(c) for c in r))
+    con.print(t)
+    m = out["activity_vs_mass"]
+    con.print(escape("activity CV over samples of " + ", ".join(
+        f"{r['mass_mg']:g} mg: {r['cv']:.2g}" for r in m) + " (Poisson floor "
+        f"{m[0]['poisson_cv']:.2g} at {m[0]['mass_mg']:g} mg)"))
+    for r in out["roberson"]:
+        con.print(escape(f"tumour {r['tumour']}: sphere-density ratio {r['density_ratio']:.2g}, "
+                         f"mean-dose ratio {r['mean_dose_ratio']:.2g}, minimum-dose ratio "
+                         f"{r['min_dose_ratio']:.2g} (Roberson 1992, 2-mm nodule: 15, 2.6, 1.9)"))
+    for w in out["warnings"]:
+        con.print(escape(f"warning: {w}"))
+    con.print(escape(f"report: {out['report']}"))
