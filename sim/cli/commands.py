@@ -18,6 +18,7 @@ from sim.cli.report import (print_devices, print_dose_table, print_histology,
                             print_point_doses, print_run_summary, print_transport_summary,
                             print_tree_summary)
 from sim.compare import compare_devices
+from sim.validation import STUDIES, run_validation
 from sim.config import (DoseSpec, Plan, Scenario, Treatment, check_option, device_library,
                         load_scenario)
 from sim.config.devices import device_table
@@ -34,7 +35,8 @@ from sim.tree.io import write_vtp
 from sim.tree.plot import plot_tree
 
 __all__ = ["cmd_plan", "cmd_devices", "cmd_tree", "cmd_transport", "cmd_kernel", "cmd_dose",
-           "cmd_run", "cmd_show", "cmd_plot", "cmd_sweep", "cmd_compare", "cmd_histology"]
+           "cmd_run", "cmd_show", "cmd_plot", "cmd_sweep", "cmd_compare", "cmd_histology",
+           "cmd_validate"]
 
 
 def cmd_plan(args) -> int:
@@ -329,4 +331,26 @@ def cmd_histology(args) -> int:
         print_json(public(out))
         return 0
     print_histology(console(), out)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    check_output(args.output, "-o", folder=True)
+    if not 1 <= args.replicates <= 50:
+        raise UserError(f"--replicates {args.replicates}: must be in [1, 50]")
+    names = None
+    if args.studies is not None:
+        names = [n.strip() for n in args.studies.split(",") if n.strip()]
+        bad = [n for n in names if n not in STUDIES] or ([] if names else [args.studies])
+        if bad:
+            raise UserError(f"--studies {bad[0]!r}: not a study (allowed: "
+                            f"{', '.join(STUDIES)})")
+    with input_errors():
+        out = run_validation(args.output, replicates=args.replicates, studies=names,
+                             progress=show_progress(args))
+    if args.json:
+        print_json(out)
+        return 0
+    print(Path(out["report"]).read_text())
+    print(f"figure: {out['figure']}\nreport: {out['report']}")
     return 0

@@ -194,6 +194,25 @@ def _histology(sub):
     p.set_defaults(func=c.cmd_histology)
 
 
+def _validate(sub):
+    p = sub.add_parser("validate", help="the simulated heterogeneity against published data",
+                       description="Run the validation studies (perfusion dispersion, Högberg "
+                                   "2015/2014 virtual histology, Kennedy 2004, Roberson 1992, "
+                                   "Walrand 2014 spreading, the glass vs resin BED50 question) "
+                                   "on the shipped scenarios, in replicates, and write a "
+                                   "Markdown report with the table (published | simulated ± "
+                                   "SD | scenario) and a figure.")
+    p.add_argument("-o", "--output", metavar="DIR", help="folder (default results/validation)")
+    p.add_argument("--replicates", type=int, default=2,
+                   help="replicates per scenario (default 2)")
+    p.add_argument("--studies", metavar="NAMES",
+                   help="comma-separated subset (perfusion, hogberg, kennedy, walrand2014a, "
+                        "device; default all)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+    p.set_defaults(func=c.cmd_validate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``taresim`` parser with every command."""
     parser = argparse.ArgumentParser(
@@ -202,6 +221,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"taresim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_plan, _devices, _tree, _transport, _run, _show_plot, _sweep, _compare,
-                _kernel, _dose, _histology):
+                _kernel, _dose, _histology, _validate):
         add(sub)
     return parser

@@ -121,8 +121,10 @@ class Spread(tuple):
 
 
 def spread(values) -> Spread | None:
-    """The :class:`Spread` of the non-missing values, None when there are none."""
+    """The :class:`Spread` of the finite values (None and NaN left out), None when there are
+    none."""
     v = np.array([x for x in values if x is not None], dtype=float)
+    v = v[np.isfinite(v)]
     if v.size == 0:
         return None
     sd = float(v.std(ddof=1)) if v.size > 1 else float("nan")

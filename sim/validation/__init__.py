@@ -15,12 +15,15 @@ import numpy as np
 from sim.compare.report import format_spread
 from sim.results.io import check_writable
 from sim.validation import studies as st
+from sim.validation import tissue_studies as ts
 
 __all__ = ["run_validation", "STUDIES", "report_markdown"]
 
 #: Study name -> function(out_dir, replicates, progress) -> rows.
 STUDIES = {
     "perfusion": st.perfusion_dispersion,
+    "hogberg": ts.hogberg,
+    "kennedy": ts.kennedy_roberson,
     "walrand2014a": st.walrand_split,
     "device": st.device_question,
 }
