@@ -35,15 +35,16 @@ def point_mode(spheres, points, rng):
     side = 100.0 ** (1 / 3) * 10  # 100 cm^3 cube [mm]
     src = rng.uniform(0, side, (spheres, 3))
     pts = rng.uniform(0, side, (points, 3))
-    cf.dose_at_points(pts[:10], src[:1000], 2500.0)  # compile
+    cf.dose_at_points(pts[:10], src[:1000], 2500.0, photons=False)  # compile
     t0 = time.perf_counter()
-    _, pairs = cf.dose_at_points(pts, src, 2500.0, return_pairs=True)
+    _, pairs = cf.dose_at_points(pts, src, 2500.0, return_pairs=True, photons=False,
+                                 density_g_cm3=1.04)
     dt = time.perf_counter() - t0
     rate = pairs / dt
     print(f"point mode: {spheres:,} spheres in 100 cm^3, {points:,} points: {pairs:.3g} pairs "
           f"in {dt:.2f} s = {rate:.3g} pair evaluations/s (target >= 1e8 on 2 cores)")
     # numpy vectorised direct sum on a small case, same tabulated kernel
-    tab = cf.radial_table("Y-90", 1.04)
+    tab = cf.radial_table("Y-90", 1.04, photons=False)
     s_small = rng.uniform(0, 5.0, (2000, 3))
     p_small = rng.uniform(0, 5.0, (2000, 3))
     decays = cf.decays_complete(np.full(2000, 2500.0))
@@ -52,13 +53,17 @@ def point_mode(spheres, points, rng):
     ref = tab.dose_per_decay_Gy(r) @ decays
     dt_np = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ours, pairs_small = cf.dose_at_points(p_small, s_small, 2500.0, return_pairs=True)
+    ours, pairs_small = cf.dose_at_points(p_small, s_small, 2500.0, return_pairs=True,
+                                          photons=False, density_g_cm3=1.04)
     dt_small = time.perf_counter() - t0
     np_rate = 4e6 / dt_np
     print(f"numpy direct sum 2,000 x 2,000: {np_rate:.3g} pairs/s; point mode on the same case "
           f"{pairs_small / dt_small:.3g} pairs/s ({dt_np / dt_small:.0f}x faster, max rel. diff "
           f"{np.max(np.abs(ours / ref - 1)):.1e}); large-case rate / numpy rate = "
           f"{rate / np_rate:.0f}x")
+    t0 = time.perf_counter()
+    cf.dose_at_points(pts, src, 2500.0, density_g_cm3=1.04)
+    print(f"  with photons (default): {time.perf_counter() - t0:.2f} s for the same case")
     return src, side
 
 
@@ -75,24 +80,33 @@ def grid_mode(src, side, n, h, repeats=3):
 
     shape = (n, n, n)
     origin = np.full(3, side / 2 - n * h / 2 + h / 2)
-    kw = dict(origin_mm=origin, spacing_mm=h, shape=shape)
+    kw = dict(origin_mm=origin, spacing_mm=h, shape=shape, density_g_cm3=1.04)
     grid.dose_on_grid(src, 2500.0, **kw)       # compile, build and cache the kernels
+    grid.dose_on_grid(src, 2500.0, photons=False, **kw)
     grid_v1.dose_on_grid(src, 2500.0, **kw)
-    t_new, t_old = [], []
+    t_new, t_old, t_ph = [], [], []
     for _ in range(repeats):  # interleaved: the machine is shared, its load varies
         t0 = time.perf_counter()
         grid_v1.dose_on_grid(src, 2500.0, **kw)
         t_old.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        dose, info = grid.dose_on_grid(src, 2500.0, return_info=True, **kw)
+        dose, info = grid.dose_on_grid(src, 2500.0, return_info=True, photons=False, **kw)
         t_new.append(time.perf_counter() - t0)
-    tn, to = float(np.median(t_new)), float(np.median(t_old))
+        t0 = time.perf_counter()
+        _, info_ph = grid.dose_on_grid(src, 2500.0, return_info=True, **kw)
+        t_ph.append(time.perf_counter() - t0)
+    tn, to, tp = (float(np.median(t)) for t in (t_new, t_old, t_ph))
     parts = {k: round(v, 2) for k, v in info["times_s"].items()}
-    print(f"grid mode {n}^3 at {h * 1000:.0f} um, {len(src):,} spheres: new {tn:.2f} s "
-          f"(runs {', '.join(f'{t:.2f}' for t in t_new)}) = {n**3 / tn:.3g} voxels/s; old "
-          f"{to:.2f} s (runs {', '.join(f'{t:.2f}' for t in t_old)}); new / old = {tn / to:.2f}; "
-          f"coarse factor {info['coarse_factor']}, {info['moments']} moment FFTs, parts {parts}; "
-          f"peak RSS so far {peak_gb():.2f} GB")
+    print(f"grid mode {n}^3 at {h * 1000:.0f} um, {len(src):,} spheres, charged particles "
+          f"(the old physics): new {tn:.2f} s (runs {', '.join(f'{t:.2f}' for t in t_new)}) = "
+          f"{n**3 / tn:.3g} voxels/s; old {to:.2f} s (runs "
+          f"{', '.join(f'{t:.2f}' for t in t_old)}); new / old = {tn / to:.2f}; coarse factor "
+          f"{info['coarse_factor']}, {info['moments']} moment FFTs, parts {parts}; peak RSS so "
+          f"far {peak_gb():.2f} GB")
+    print(f"  with photons (default): {tp:.2f} s (runs {', '.join(f'{t:.2f}' for t in t_ph)}) = "
+          f"{n**3 / tp:.3g} voxels/s, of which long-range photons "
+          f"{info_ph['times_s'].get('photons_long_range', 0.0):.2f} s; new with photons / old = "
+          f"{tp / to:.2f}")
     lens = [2 * sfft.next_fast_len((n + 2 * (info["fine_halfwidth"] or [0])[0] + 1) // 2 + 1,
                                    real=True)] * 3
     buf = np.random.default_rng(0).random(lens)
@@ -128,15 +142,19 @@ def accuracy(h=0.1, n=48):
     src = np.concatenate(clusters)
     act = rng.uniform(500.0, 3000.0, len(src))
     kw = dict(origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(n, n, n), density_g_cm3=1.04)
-    new = grid.dose_on_grid(src, act, **kw)
+    new = grid.dose_on_grid(src, act, photons=False, **kw)
+    new_ph = grid.dose_on_grid(src, act, **kw)
     old = grid_v1.dose_on_grid(src, act, **kw)
     vox = np.stack(np.meshgrid(*[np.arange(n)] * 3, indexing="ij"), -1).reshape(-1, 3)
     ex = exact_voxel_dose(src, act, vox, origin_mm=kw["origin_mm"], spacing_mm=h,
-                          density_g_cm3=1.04)
+                          density_g_cm3=1.04, photons=False)
+    ex_ph = exact_voxel_dose(src, act, vox, origin_mm=kw["origin_mm"], spacing_mm=h,
+                             density_g_cm3=1.04)
     near = nearest_sphere_mm(src, kw["origin_mm"] + vox * h)
-    r_cut = cf.radial_table("Y-90", 1.04).r_cut_mm
-    for name, d in (("new", new), ("old", old)):
-        e = relative_errors(d.reshape(-1), ex, 1e-6, near, r_cut)
+    r_cut = cf.radial_table("Y-90", 1.04, photons=False).r_cut_mm
+    for name, d, ref in (("new, charged particles", new, ex), ("old", old, ex),
+                         ("new with photons vs exact with photons", new_ph, ex_ph)):
+        e = relative_errors(d.reshape(-1), ref, 1e-6, near, r_cut)
         print(f"  accuracy vs exact voxel means, {len(src)} clustered spheres, {n}^3 at "
               f"{h * 1000:.0f} um ({e.size} voxels above 1e-6 of the maximum): {name}: max "
               f"{e.max() * 100:.2f} %, p99 {np.percentile(e, 99) * 100:.2f} %, min dose "

@@ -18,8 +18,9 @@ import time
 import numpy as np
 
 from dosimetry import _grid_kernels as gk
-from dosimetry.constants import SOFT_TISSUE_DENSITY_G_CM3
+from dosimetry.constants import LIVER_DENSITY_G_CM3
 from dosimetry.crossfire import radial_table, sphere_decays
+from dosimetry.photons import long_range_on_grid
 from dosimetry.grid_fft import auto_coarse_factor, coarse_level, moment_level, slabs, upsample_add
 from dosimetry.grid_kernel import (SUBGRID_MAX_MM, TAIL_COARSEN, GridKernel, full_range_voxels,
                                    grid_kernel, moment_degrees, q_table,
@@ -44,9 +45,9 @@ def _check_choice(name, value, lo, hi):
 
 
 def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, shape,
-                 nuclide="Y-90", density_g_cm3=SOFT_TISSUE_DENSITY_G_CM3, max_fft_bytes=2e9,
+                 nuclide="Y-90", density_g_cm3=LIVER_DENSITY_G_CM3, max_fft_bytes=2e9,
                  near_voxels="auto", coarse_factor="auto", fft_precision="double",
-                 return_info=False, degree="auto"):
+                 return_info=False, degree="auto", photons=True, _long_range=True):
     """Voxel-mean absorbed dose on a regular grid from point sources, for complete decay [Gy].
 
     Parameters
@@ -84,6 +85,10 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
         breakdown [s].
     degree : "auto" or int
         Total degree (1-4) of the moment basis of the far field ("auto": 2).
+    photons : bool
+        Include the photons: their near share in the finite-range kernel (exact like the
+        betas), their long-range share as voxel means by FFT on a coarse grid
+        (:func:`dosimetry.photons.long_range_on_grid`); False: charged particles only.
 
     Returns
     -------
@@ -163,20 +168,22 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     _check_numbers(density_g_cm3, max_fft_bytes, fft_precision)
     deg = 2 if isinstance(degree, str) and degree == "auto" else _check_choice("degree", degree, 1, 4)
     xyz, decays = sphere_decays(sphere_xyz_mm, sphere_activity_Bq, nuclide)
-    tab = radial_table(str(nuclide), float(density_g_cm3))
+    tab = radial_table(str(nuclide), float(density_g_cm3), photons=bool(photons))
     n_full = full_range_voxels(tab.r_cut_mm, h)
     if isinstance(near_voxels, str) and near_voxels == "auto":
         n = n_full if n_full <= MAX_FULL_NEAR_VOXELS else DEFAULT_NEAR_VOXELS
     else:
         n = min(_check_choice("near_voxels", near_voxels, 2, 64), n_full)
     if n < n_full and float(h.max()) > SUBGRID_MAX_MM * 1.2:
-        return _dose_by_subgrid(sphere_xyz_mm, sphere_activity_Bq, origin, h, shape, nuclide,
-                                density_g_cm3, max_fft_bytes, near_voxels, coarse_factor, degree,
-                                return_info, t_start)
+        out, info = _dose_by_subgrid(sphere_xyz_mm, sphere_activity_Bq, origin, h, shape,
+                                     nuclide, density_g_cm3, max_fft_bytes, near_voxels,
+                                     coarse_factor, degree, t_start, photons)
+        return _with_long_range(out, info, xyz, decays, origin, h, nuclide, density_g_cm3,
+                                photons and _long_range, return_info)
     cfac = _coarse_choice(coarse_factor, n, n_full, shape, h, tab.r_cut_mm, max_fft_bytes, deg)
     t0 = time.perf_counter()
     gkern = grid_kernel(str(nuclide), float(density_g_cm3), tuple(float(v) for v in h), n, cfac,
-                        deg)
+                        deg, bool(photons))
     times = {"kernels": time.perf_counter() - t0, "spectra": 0.0, "binning": 0.0, "fft": 0.0,
              "multiply": 0.0, "coarse": 0.0, "tail": 0.0, "near": 0.0}
     out = np.zeros(shape)
@@ -196,6 +203,24 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
         _near_level(out, xyz, decays, idx, origin, h, gkern, times)
         _clip_roundoff(out, decays, gkern, info)
     times["total"] = time.perf_counter() - t_start
+    return _with_long_range(out, info, xyz, decays, origin, h, nuclide, density_g_cm3,
+                            photons and _long_range, return_info)
+
+
+def _with_long_range(out, info, xyz, decays, origin, h, nuclide, density, add, return_info):
+    """Add the photons' long-range voxel means (when ``add``) and return as asked."""
+    if add and xyz.shape[0] > 0:
+        t0 = time.perf_counter()
+        long = long_range_on_grid(origin, h, out.shape, xyz, decays, nuclide=str(nuclide),
+                                  density_g_cm3=float(density))
+        # the interpolated smooth field may dip below 0 by its round-off where it is ~0
+        # (within R1 of isolated spheres, where the betas dominate by orders of magnitude)
+        info["long_range_negative_min_Gy"] = float(min(long.min(), 0.0))
+        np.maximum(long, 0.0, out=long)
+        out += long
+        info["times_s"]["photons_long_range"] = time.perf_counter() - t0
+        info["times_s"]["total"] = info["times_s"].get("total", 0.0) + info["times_s"][
+            "photons_long_range"]
     return (out, info) if return_info else out
 
 
@@ -321,7 +346,7 @@ SUBGRID_CHUNK_VOXELS = 32 * 1024 ** 2
 
 
 def _dose_by_subgrid(xyz, act, origin, h, shape, nuclide, density, max_fft_bytes, near_voxels,
-                     coarse_factor, degree, return_info, t_start):
+                     coarse_factor, degree, t_start, photons):
     """Dose on voxels larger than SUBGRID_MAX_MM: the mean over m^3 sub-voxels of size h / m
     (exact: a voxel mean is the mean of its equal sub-voxels' means), in slabs along x."""
     m = np.ceil(h / SUBGRID_MAX_MM - 1e-9).astype(np.int64)
@@ -338,7 +363,8 @@ def _dose_by_subgrid(xyz, act, origin, h, shape, nuclide, density, max_fft_bytes
         d, inf = dose_on_grid(xyz, act, origin_mm=sub_origin, spacing_mm=hs, shape=sub_shape,
                               nuclide=nuclide, density_g_cm3=density, max_fft_bytes=max_fft_bytes,
                               near_voxels=near_voxels, coarse_factor=coarse_factor,
-                              return_info=True, degree=degree)
+                              return_info=True, degree=degree, photons=photons,
+                              _long_range=False)
         out[i0:i0 + nx] = d.reshape(nx, m[0], shape[1], m[1], shape[2], m[2]).mean(axis=(1, 3, 5))
         if info is None:
             info = dict(inf, subgrid=m.tolist(), subgrid_slabs=0)
@@ -349,4 +375,4 @@ def _dose_by_subgrid(xyz, act, origin, h, shape, nuclide, density, max_fft_bytes
                 info["times_s"][k] += v
         info["subgrid_slabs"] += 1
     info["times_s"]["total"] = time.perf_counter() - t_start
-    return (out, info) if return_info else out
+    return out, info

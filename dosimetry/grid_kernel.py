@@ -17,9 +17,8 @@ import math
 import numpy as np
 
 from dosimetry import _grid_kernels as gk
-from dosimetry.constants import J_PER_MEV, SOFT_TISSUE_DENSITY_G_CM3
-from dosimetry.crossfire import radial_table
-from dosimetry.kernels import load_kernel
+from dosimetry.constants import J_PER_MEV, LIVER_DENSITY_G_CM3
+from dosimetry.crossfire import dose_kernel, radial_table
 
 __all__ = ["GridKernel", "grid_kernel", "q_table", "voxel_mean_dose_from_point", "gauss01",
            "moment_degrees", "full_range_voxels", "SPLIT_R1", "SPLIT_R2", "COARSE_STEP_MAX",
@@ -40,7 +39,8 @@ def gauss01(n: int):
 
 
 @lru_cache(maxsize=16)
-def q_table(nuclide: str = "Y-90", density_g_cm3: float = SOFT_TISSUE_DENSITY_G_CM3):
+def q_table(nuclide: str = "Y-90", density_g_cm3: float = LIVER_DENSITY_G_CM3,
+            photons: bool = True):
     """Radial functions of grid mode: Q(r) = int_0^r e(s) / s^2 ds, e = E(r) / rho [Gy mm^3].
 
     Returns ``(qtab, qslope, qpar)`` for :func:`dosimetry._grid_kernels.q_value`: Q and its
@@ -55,7 +55,7 @@ def q_table(nuclide: str = "Y-90", density_g_cm3: float = SOFT_TISSUE_DENSITY_G_
     point kernel's cap below r1 / sqrt(3) (point mode) does not enter.
     """
 
-    k = load_kernel(nuclide, density_g_cm3=density_g_cm3)
+    k = dose_kernel(nuclide, density_g_cm3, photons)
     conv = J_PER_MEV / (density_g_cm3 * 1e-6)  # MeV -> Gy mm^3
     nz = np.flatnonzero(k.energy_MeV_per_decay > 0)
     r_end = float(k.r_outer_mm[nz[-1]])
@@ -83,8 +83,8 @@ def q_table(nuclide: str = "Y-90", density_g_cm3: float = SOFT_TISSUE_DENSITY_G_
     return qtab, qslope, qpar
 
 
-def voxel_mean_dose_from_point(point_mm, lo_mm, hi_mm, *, nuclide="Y-90", density_g_cm3=SOFT_TISSUE_DENSITY_G_CM3,
-                               gauss_points=6):
+def voxel_mean_dose_from_point(point_mm, lo_mm, hi_mm, *, nuclide="Y-90",
+                               density_g_cm3=LIVER_DENSITY_G_CM3, gauss_points=6, photons=True):
     """Exact mean dose per decay over a box from a point source anywhere [Gy per decay].
 
     (1 / V) int_box D(|y - p|) dy by the divergence theorem (see
@@ -105,13 +105,16 @@ def voxel_mean_dose_from_point(point_mm, lo_mm, hi_mm, *, nuclide="Y-90", densit
         Tissue density [g/cm^3].
     gauss_points : int
         Gauss points per piece of the 1-D integrals.
+    photons : bool
+        Kernel of :func:`dosimetry.crossfire.dose_kernel`: with the near share of the photons
+        (their long-range share is not included here; see :mod:`dosimetry.photons`).
 
     Returns
     -------
     float
         Mean absorbed dose over the box per decay [Gy].
     """
-    qtab, qslope, qpar = q_table(str(nuclide), float(density_g_cm3))
+    qtab, qslope, qpar = q_table(str(nuclide), float(density_g_cm3), bool(photons))
     gx, gw = gauss01(int(gauss_points))
     p = np.asarray(point_mm, dtype=float).reshape(3).copy()
     lo = np.asarray(lo_mm, dtype=float).reshape(3).copy()
@@ -254,12 +257,14 @@ def full_range_voxels(r_cut_mm: float, spacing_mm) -> int:
 
 @lru_cache(maxsize=8)
 def grid_kernel(nuclide: str, density_g_cm3: float, spacing_mm: tuple, near_voxels: int = 3,
-                coarse_factor: tuple | None = None, degree: int = 2) -> GridKernel:
-    """Build (and cache) the kernels of grid mode; see :func:`dose_on_grid` for the method."""
+                coarse_factor: tuple | None = None, degree: int = 2,
+                photons: bool = True) -> GridKernel:
+    """Build (and cache) the kernels of grid mode; see :func:`dose_on_grid` for the method
+    (``photons``: the finite-range kernel includes the photons' near share)."""
     h = np.array(spacing_mm, dtype=float)
     n = int(near_voxels)
-    tab = radial_table(nuclide, density_g_cm3)
-    qtab, qslope, qpar = q_table(nuclide, density_g_cm3)
+    tab = radial_table(nuclide, density_g_cm3, photons=photons)
+    qtab, qslope, qpar = q_table(nuclide, density_g_cm3, photons)
     r_cut = tab.r_cut_mm
     hmax = float(h.max())
     n_full = full_range_voxels(r_cut, h)

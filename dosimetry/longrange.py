@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit, prange
 from scipy import fft as sfft
 
-__all__ = ["smooth_field_at_points", "split_weight"]
+__all__ = ["smooth_field_at_points", "smooth_field_on_grid", "split_weight"]
 
 
 def split_weight(r_mm, r1_mm: float, r2_mm: float):
@@ -128,8 +128,100 @@ def _interpolate(field, origin, inv_h, points, out):
         out[p] = acc
 
 
+@njit(cache=True, parallel=True)
+def _interpolate_grid(field, origin, inv_h, g_origin, g_step, out):
+    """Tricubic Lagrange interpolation of node values at the centres of a regular grid
+    (``out`` has the grid's shape; voxel (i, j, k) is at g_origin + (i, j, k) g_step)."""
+    nx, ny, nz = out.shape
+    for i0 in prange(nx):
+        wx = np.empty(4)
+        wy = np.empty(4)
+        wz = np.empty(4)
+        u = (g_origin[0] + i0 * g_step[0] - origin[0]) * inv_h
+        i = int(math.floor(u))
+        _cubic4(u - i, wx)
+        for j0 in range(ny):
+            v = (g_origin[1] + j0 * g_step[1] - origin[1]) * inv_h
+            j = int(math.floor(v))
+            _cubic4(v - j, wy)
+            for k0 in range(nz):
+                t = (g_origin[2] + k0 * g_step[2] - origin[2]) * inv_h
+                k = int(math.floor(t))
+                _cubic4(t - k, wz)
+                acc = 0.0
+                for a in range(4):
+                    for b in range(4):
+                        wab = wx[a] * wy[b]
+                        for c in range(4):
+                            acc += wab * wz[c] * field[i - 1 + a, j - 1 + b, k - 1 + c]
+                out[i0, j0, k0] = acc
+
+
+def _kernel_octant(kernel, kmax, h, r_cut_mm, box_mm, shape):
+    """The kernel at node offsets (0..kmax per axis), or its mean over a box centred there
+    (3-point Gauss-Legendre per axis) when ``box_mm`` is given."""
+    x = np.arange(kmax + 1) * h
+    octant = np.zeros(shape)
+    if box_mm is None:
+        r = np.sqrt(x[:, None, None] ** 2 + x[None, :, None] ** 2 + x[None, None, :] ** 2)
+        octant[:kmax + 1, :kmax + 1, :kmax + 1] = np.where(r < r_cut_mm, kernel(r), 0.0)
+        return octant
+    g, gw = np.polynomial.legendre.leggauss(3)
+    box = np.broadcast_to(np.asarray(box_mm, dtype=float), (3,))
+    acc = np.zeros((kmax + 1,) * 3)
+    for a, wa in zip(g, gw):
+        xa = (x + 0.5 * box[0] * a)[:, None, None] ** 2
+        for b, wb in zip(g, gw):
+            yb = (x + 0.5 * box[1] * b)[None, :, None] ** 2
+            for c, wc in zip(g, gw):
+                r = np.sqrt(xa + yb + (x + 0.5 * box[2] * c)[None, None, :] ** 2)
+                acc += (wa * wb * wc / 8.0) * np.where(r < r_cut_mm, kernel(r), 0.0)
+    octant[:kmax + 1, :kmax + 1, :kmax + 1] = acc
+    return octant
+
+
+def _node_field(lo_mm, hi_mm, src, w, kernel, r_cut_mm, h, box_mm):
+    """Field on the nodes covering [lo, hi] with 2 nodes of interpolation margin: (field,
+    origin of node 0)."""
+    kmax = int(math.ceil(r_cut_mm / h)) + 1
+    lo = np.floor(np.asarray(lo_mm) / h) - 2
+    hi = np.ceil(np.asarray(hi_mm) / h) + 3
+    n_out = (hi - lo).astype(np.int64)
+    origin = lo * h
+    # sources matter within r_cut of the node box; bin them with their 2-node Lagrange reach
+    keep = np.all((src >= origin - (kmax + 3) * h) & (src <= (hi + kmax + 3) * h), axis=1)
+    src, w = src[keep], w[keep]
+    start = -(kmax + 3)
+    n_src = n_out + 2 * (kmax + 3)
+    # even FFT sizes: the even kernel's spectrum is then the DCT-I of its octant (1/8 memory)
+    lens = [2 * sfft.next_fast_len(int(n + 2 * kmax + 2) // 2, real=True) for n in n_src]
+    buf = np.zeros(lens, dtype=np.float32)
+    _bin(src, w, origin + start * h, 1.0 / h, buf[:n_src[0], :n_src[1], :n_src[2]])
+    octant = _kernel_octant(kernel, kmax, h, r_cut_mm, box_mm, [n // 2 + 1 for n in lens])
+    workers = max(1, numba.get_num_threads())
+    s_oct = sfft.dctn(octant, type=1, workers=workers).astype(np.float32)
+    del octant
+    spec = sfft.rfftn(buf, workers=workers, overwrite_x=True)
+    del buf
+    _multiply_even(spec, s_oct)
+    full = sfft.irfftn(spec, s=lens, workers=workers, overwrite_x=True)
+    del spec
+    # circular convolution with the kernel centred at index 0: node n of the output box is
+    # buffer node n - start
+    a = -start
+    field = np.ascontiguousarray(full[a:a + n_out[0], a:a + n_out[1], a:a + n_out[2]],
+                                 dtype=np.float64)
+    return field, origin
+
+
+def _prepare(sources_mm, decays):
+    src = np.ascontiguousarray(sources_mm, dtype=np.float64).reshape(-1, 3)
+    w = np.ascontiguousarray(decays, dtype=np.float64).reshape(-1)
+    return src, w
+
+
 def smooth_field_at_points(points_mm, sources_mm, decays, kernel, r_cut_mm: float,
-                           step_mm: float) -> np.ndarray:
+                           step_mm: float, box_mm=None) -> np.ndarray:
     """F(p) = sum_s decays_s K(|p - x_s|) for a kernel smooth on the scale of ``step_mm``.
 
     Parameters
@@ -146,6 +238,9 @@ def smooth_field_at_points(points_mm, sources_mm, decays, kernel, r_cut_mm: floa
         Range of the kernel [mm].
     step_mm : float
         Grid step H [mm]; the kernel must vary slowly on the scale of a few H.
+    box_mm : float or 3 floats, optional
+        Give the mean of F over a box of this size centred at each point instead of its value
+        (the kernel is averaged over the box, 3-point Gauss-Legendre per axis).
 
     Returns
     -------
@@ -153,44 +248,46 @@ def smooth_field_at_points(points_mm, sources_mm, decays, kernel, r_cut_mm: floa
         The field at the points (units of ``decays`` x ``kernel``).
     """
     pts = np.ascontiguousarray(points_mm, dtype=np.float64).reshape(-1, 3)
-    src = np.ascontiguousarray(sources_mm, dtype=np.float64).reshape(-1, 3)
-    w = np.ascontiguousarray(decays, dtype=np.float64).reshape(-1)
+    src, w = _prepare(sources_mm, decays)
     out = np.zeros(pts.shape[0])
     if pts.shape[0] == 0 or src.shape[0] == 0:
         return out
     h = float(step_mm)
-    kmax = int(math.ceil(r_cut_mm / h)) + 1
-    # nodes cover the points with 2 nodes of interpolation margin
-    lo = np.floor(pts.min(axis=0) / h) - 2
-    hi = np.ceil(pts.max(axis=0) / h) + 3
-    n_out = (hi - lo).astype(np.int64)
-    origin = lo * h
-    # sources matter within r_cut of the node box; bin them with their 2-node Lagrange reach
-    keep = np.all((src >= origin - (kmax + 3) * h) & (src <= (hi + kmax + 3) * h), axis=1)
-    src, w = src[keep], w[keep]
-    start = -(kmax + 3)
-    n_src = n_out + 2 * (kmax + 3)
-    # even FFT sizes: the even kernel's spectrum is then the DCT-I of its octant (1/8 memory)
-    lens = [2 * sfft.next_fast_len(int(n + 2 * kmax + 2) // 2, real=True) for n in n_src]
-    buf = np.zeros(lens, dtype=np.float32)
-    _bin(src, w, origin + start * h, 1.0 / h, buf[:n_src[0], :n_src[1], :n_src[2]])
-    r = np.arange(kmax + 1) * h
-    r = np.sqrt(r[:, None, None] ** 2 + r[None, :, None] ** 2 + r[None, None, :] ** 2)
-    octant = np.zeros([n // 2 + 1 for n in lens])
-    octant[:kmax + 1, :kmax + 1, :kmax + 1] = np.where(r < r_cut_mm, kernel(r), 0.0)
-    workers = max(1, numba.get_num_threads())
-    s_oct = sfft.dctn(octant, type=1, workers=workers).astype(np.float32)
-    del octant
-    spec = sfft.rfftn(buf, workers=workers, overwrite_x=True)
-    del buf
-    _multiply_even(spec, s_oct)
-    full = sfft.irfftn(spec, s=lens, workers=workers, overwrite_x=True)
-    del spec
-    # circular convolution with the kernel centred at index 0: node n of the output box is
-    # buffer node n - start
-    a = -start
-    field = np.ascontiguousarray(full[a:a + n_out[0], a:a + n_out[1], a:a + n_out[2]],
-                                 dtype=np.float64)
-    del full
+    field, origin = _node_field(pts.min(axis=0), pts.max(axis=0), src, w, kernel, r_cut_mm,
+                                h, box_mm)
     _interpolate(field, origin, 1.0 / h, pts, out)
+    return out
+
+
+def smooth_field_on_grid(origin_mm, spacing_mm, shape, sources_mm, decays, kernel,
+                         r_cut_mm: float, step_mm: float, voxel_mean: bool = True) -> np.ndarray:
+    """:func:`smooth_field_at_points` at the centres of a regular grid (no point array is
+    built), as voxel means (default) or centre values.
+
+    Parameters
+    ----------
+    origin_mm, spacing_mm : 3 floats [mm]
+        Centre of voxel (0, 0, 0) and voxel size.
+    shape : 3 ints
+    sources_mm, decays, kernel, r_cut_mm, step_mm
+        As for :func:`smooth_field_at_points`.
+    voxel_mean : bool
+        Mean over each voxel (kernel averaged over the voxel box) or the value at its centre.
+
+    Returns
+    -------
+    ndarray of ``shape``
+    """
+    g0 = np.broadcast_to(np.asarray(origin_mm, dtype=float), (3,)).copy()
+    gs = np.broadcast_to(np.asarray(spacing_mm, dtype=float), (3,)).copy()
+    shape = tuple(int(v) for v in shape)
+    src, w = _prepare(sources_mm, decays)
+    out = np.zeros(shape)
+    if src.shape[0] == 0 or min(shape) == 0:
+        return out
+    h = float(step_mm)
+    hi = g0 + gs * (np.array(shape) - 1)
+    field, origin = _node_field(g0, hi, src, w, kernel, r_cut_mm, h,
+                                gs if voxel_mean else None)
+    _interpolate_grid(field, origin, 1.0 / h, g0, gs, out)
     return out

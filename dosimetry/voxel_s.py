@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from dosimetry.constants import J_PER_MEV, SOFT_TISSUE_DENSITY_G_CM3
+from dosimetry.constants import J_PER_MEV, LIVER_DENSITY_G_CM3
 from dosimetry.kernels import load_kernel, load_photon_kernel
 
 __all__ = ["voxel_s_values", "voxel_energy_fractions", "mirror_octant", "kernel_report"]
@@ -162,7 +162,7 @@ def _voxel_s_cached(nuclide: str, size: tuple, density: float, n: int, quad_poin
 
 
 def voxel_s_values(nuclide: str = "Y-90", voxel_mm=4.42,
-                   density_g_cm3: float = SOFT_TISSUE_DENSITY_G_CM3, n: int = 5,
+                   density_g_cm3: float = LIVER_DENSITY_G_CM3, n: int = 5,
                    *, kernel=None, quad_points: int = 16, photons: bool = True) -> np.ndarray:
     """Voxel S values of a beta emitter in a water-like medium [mGy/(MBq s)].
 
@@ -215,7 +215,7 @@ def voxel_s_values(nuclide: str = "Y-90", voxel_mm=4.42,
 
 
 def kernel_report(nuclide: str, voxel_mm=None,
-                  density_g_cm3: float = SOFT_TISSUE_DENSITY_G_CM3, *, photons: bool = True) -> dict:
+                  density_g_cm3: float = LIVER_DENSITY_G_CM3, *, photons: bool = True) -> dict:
     """Key numbers of a shipped kernel and, with a voxel size, its voxel S values.
 
     This is what ``taresim kernel`` prints.

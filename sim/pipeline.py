@@ -26,7 +26,8 @@ from sim.progress import Progress
 from sim.results import Results, open_results, run_summary
 from sim.results.figures import draw_all
 from sim.results.io import check_writable
-from sim.results.schema import add_dose_to_results, load_stage_results, write_stage_results
+from sim.results.schema import (KEEP_LEVELS, add_dose_to_results, load_stage_results,
+                                write_stage_results)
 from sim.seeding import stage_rng
 from sim.transport import Deposition, deposition_summary, injection_segment, transport_spheres
 from sim.tree import TreeArrays, build_tree, summary as tree_summary
@@ -179,7 +180,7 @@ def default_output(scenario: Scenario, until: str = "dose") -> Path:
 
 
 def run(config, *, output=None, seed=None, overrides=(), progress=False, figures=True,
-        until="dose") -> Results:
+        until="dose", keep="full") -> Results:
     """Run a scenario end to end: tree -> flow -> transport -> dose -> metrics -> planning.
 
     Parameters
@@ -198,6 +199,9 @@ def run(config, *, output=None, seed=None, overrides=(), progress=False, figures
         Draw the figures.
     until : {"tree", "transport", "dose"}
         Last stage to run; the file holds the groups of the stages run and their summary.
+    keep : {"full", "counts", "summary"}
+        What the file keeps (:data:`sim.results.schema.KEEP_LEVELS`): everything; no
+        per-sphere arrays and no dose grid; or the summary, metrics and planning only.
 
     Returns
     -------
@@ -205,6 +209,8 @@ def run(config, *, output=None, seed=None, overrides=(), progress=False, figures
     """
     if until not in STAGES:
         raise ValueError(f"until: {until!r} is not one of {', '.join(STAGES)}")
+    if keep not in KEEP_LEVELS:
+        raise ValueError(f"keep: {keep!r} is not one of {', '.join(KEEP_LEVELS)}")
     t0 = time.perf_counter()
     scenario = resolve_scenario(config, seed=seed, overrides=overrides)
     if scenario.tree is None:
@@ -241,7 +247,7 @@ def run(config, *, output=None, seed=None, overrides=(), progress=False, figures
         with display.task("write"):
             write_stage_results(out, scenario, anatomy.tree, anatomy.flow, transport, dose,
                                 summary, tree_summary(anatomy.tree, anatomy.flow,
-                                                      territory=territory))
+                                                      territory=territory), keep=keep)
             results = open_results(out)
         if figures:
             with display.task("figures"):

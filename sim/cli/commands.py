@@ -13,15 +13,19 @@ from dosimetry.voxel_s import kernel_report
 from sim import pipeline
 from sim.cli.common import (FIG_SUFFIXES, UserError, check_output, console, input_errors,
                             print_json, show_progress)
-from sim.cli.report import (print_devices, print_dose_table, print_kernel_report, print_plan,
+from sim.cli.report import (print_devices, print_dose_table, print_histology,
+                            print_kernel_report, print_plan,
                             print_point_doses, print_run_summary, print_transport_summary,
                             print_tree_summary)
 from sim.compare import compare_devices
+from sim.validation import STUDIES, run_validation
 from sim.config import (DoseSpec, Plan, Scenario, Treatment, check_option, device_library,
                         load_scenario)
 from sim.config.devices import device_table
-from sim.config.options import KernelOptions, SweepOptions
+from sim.config.options import HistologyOptions, KernelOptions, SweepOptions
 from sim.dose.plot import save_dose_figures
+from sim.histology import virtual_histology
+from sim.histology.report import public
 from sim.plan import plan_scenario
 from sim.results import ResultsError, open_results
 from sim.sweep import load_sweep, plot_sweep, read_summary, run_sweep
@@ -31,7 +35,8 @@ from sim.tree.io import write_vtp
 from sim.tree.plot import plot_tree
 
 __all__ = ["cmd_plan", "cmd_devices", "cmd_tree", "cmd_transport", "cmd_kernel", "cmd_dose",
-           "cmd_run", "cmd_show", "cmd_plot", "cmd_sweep", "cmd_compare"]
+           "cmd_run", "cmd_show", "cmd_plot", "cmd_sweep", "cmd_compare", "cmd_histology",
+           "cmd_validate"]
 
 
 def cmd_plan(args) -> int:
@@ -284,10 +289,65 @@ def cmd_compare(args) -> int:
     dose = check_option("--dose-Gy", Plan, "mird_dose_Gy", args.dose_Gy)
     day = (None if args.day is None
            else check_option("--day", Treatment, "days_after_calibration", args.day))
+    if not 1 <= args.replicates <= 100:
+        raise UserError(f"--replicates {args.replicates}: must be in [1, 100]")
     with input_errors():
         out = compare_devices(args.config, dose_Gy=dose, devices=devices, day=day,
                               output_dir=args.output, seed=_seed(args),
-                              progress=show_progress(args))
+                              replicates=args.replicates, progress=show_progress(args))
+    if args.json:
+        print_json(out)
+        return 0
+    print(Path(out["report"]).read_text())
+    print(f"figure: {out['figure']}\nreport: {out['report']}")
+    return 0
+
+
+_HISTOLOGY_FLAGS = (("--biopsies", "biopsies"), ("--tumour-biopsies", "tumour_biopsies"),
+                    ("--diameter-mm", "diameter_mm"), ("--slab-mm", "slab_mm"),
+                    ("--sections", "sections"), ("--section-um", "section_um"),
+                    ("--gap-um", "gap_um"), ("--seed", "seed"))
+
+
+def cmd_histology(args) -> int:
+    opts = {}
+    for flag, key in _HISTOLOGY_FLAGS:
+        value = getattr(args, key)
+        if value is not None:
+            opts[key] = check_option(flag, HistologyOptions, key, value)
+    full = HistologyOptions(**opts)
+    if full.sections * full.section_um > full.slab_mm * 1e3 * (1 + 1e-9):
+        raise UserError(f"--sections {full.sections} x --section-um {full.section_um:g}: "
+                        f"{full.sections * full.section_um:g} um do not fit in the "
+                        f"{full.slab_mm:g} mm slab (allowed: sections x section-um <= "
+                        "--slab-mm x 1000)")
+    folder = (Path(args.output_dir) if args.output_dir else
+              Path(args.results).with_name(Path(args.results).stem + "_histology"))
+    check_output(folder, "-o", folder=True)
+    res = _open(args.results)
+    with input_errors(f"{args.results}: "):
+        out = virtual_histology(res, output_dir=folder, progress=show_progress(args), **opts)
+    if args.json:
+        print_json(public(out))
+        return 0
+    print_histology(console(), out)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    check_output(args.output, "-o", folder=True)
+    if not 1 <= args.replicates <= 50:
+        raise UserError(f"--replicates {args.replicates}: must be in [1, 50]")
+    names = None
+    if args.studies is not None:
+        names = [n.strip() for n in args.studies.split(",") if n.strip()]
+        bad = [n for n in names if n not in STUDIES] or ([] if names else [args.studies])
+        if bad:
+            raise UserError(f"--studies {bad[0]!r}: not a study (allowed: "
+                            f"{', '.join(STUDIES)})")
+    with input_errors():
+        out = run_validation(args.output, replicates=args.replicates, studies=names,
+                             progress=show_progress(args))
     if args.json:
         print_json(out)
         return 0

@@ -82,12 +82,21 @@ def _run(sub):
 
 
 def _show_plot(sub):
-    p = sub.add_parser("show", help="print the summary of a results file")
-    p.add_argument("results", metavar="RESULTS.h5")
+    p = sub.add_parser("show", help="print the summary of a results file",
+                       description="Print the provenance (version, git sha, seed, creation time, "
+                                   "groups) and the run summary of a results file: delivery, "
+                                   "spheres per terminal, uptake, the dose table against the "
+                                   "planning models and the warnings. Damaged files or files "
+                                   "of another type are refused with one line.")
+    p.add_argument("results", metavar="RESULTS.h5", help="a taresim results file")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=c.cmd_show)
-    p = sub.add_parser("plot", help="redraw every figure of a results file")
-    p.add_argument("results", metavar="RESULTS.h5")
+    p = sub.add_parser("plot", help="redraw every figure of a results file",
+                       description="Redraw every figure a results file supports from the file "
+                                   "alone (tree, spheres per terminal, deposition map, DVHs, "
+                                   "dose slice, lobule doses). Everything is read before "
+                                   "anything is written: a damaged file leaves no figures.")
+    p.add_argument("results", metavar="RESULTS.h5", help="a taresim results file")
     p.add_argument("-o", "--output-dir", metavar="DIR", help="folder (default NAME_figures beside it)")
     p.add_argument("--json", action="store_true", help="print the figure paths as JSON")
     p.set_defaults(func=c.cmd_plot)
@@ -112,14 +121,18 @@ def _sweep(sub):
 
 def _compare(sub):
     p = sub.add_parser("compare-devices", help="glass vs resin vs holmium at the same mean dose",
-                       description="Treat the same tree and perfused volume with each device "
-                                   "at the same MIRD mean dose; one figure panel and a short "
-                                   "plain-language report (Markdown).")
+                       description="Treat the same tree and territory with each device at the "
+                                   "same MIRD mean dose, in replicates; one figure panel and a "
+                                   "plain-language report (Markdown) with the seed-to-seed "
+                                   "spread of every number.")
     p.add_argument("config", metavar="CONFIG", nargs="?",
                    help="scenario with a [tree] (default: the shipped teaching scenario)")
     p.add_argument("--dose-Gy", type=float, default=120.0, help="MIRD mean dose [Gy] (120)")
     p.add_argument("--devices", default="glass,resin,holmium", help="comma-separated devices")
     p.add_argument("--day", type=float, help="treatment day after calibration for all devices")
+    p.add_argument("--replicates", type=int, default=3,
+                   help="replicates: new tree and sphere paths each (default 3); differences "
+                        "are stated only when larger than their spread")
     p.add_argument("-o", "--output", metavar="DIR", help="folder (default results/compare_devices)")
     p.add_argument("--seed", type=int, help="override the root seed")
     p.add_argument("--quiet", action="store_true", help="no progress display")
@@ -134,8 +147,8 @@ def _kernel(sub):
                                    "--voxel-mm, voxel S values for offsets up to (5, 5, 5).")
     p.add_argument("--nuclide", default="Y-90", help="Y-90 (default) or Ho-166")
     p.add_argument("--voxel-mm", type=float, help="cubic voxel size [mm] for S values")
-    p.add_argument("--density", type=float, default=1.04,
-                   help="medium density [g/cm3] (default 1.04, soft tissue)")
+    p.add_argument("--density", type=float, default=1.06,
+                   help="medium density [g/cm3] (default 1.06, liver; 1.04: ICRU soft tissue)")
     p.add_argument("--plot", metavar="FILE.png", help="draw r^2 D(r) with published points")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=c.cmd_kernel)
@@ -155,6 +168,52 @@ def _dose(sub):
     p.set_defaults(func=c.cmd_dose)
 
 
+def _histology(sub):
+    p = sub.add_parser("histology", help="virtual histology: biopsies, sections, clusters",
+                       description="Mimic the published histology protocols on a simulated "
+                                   "liver: punch biopsies in normal liver and tumour, serial "
+                                   "sections, sphere counts per section, clusters (strings, "
+                                   "conglomerates), the small-scale dose as the papers "
+                                   "computed it and as it truly is, CV and skewness of the "
+                                   "activity of 5-500 mg samples, tumour against nearby "
+                                   "normal liver; a Markdown report with figures beside the "
+                                   "published values. Needs a file that keeps every sphere.")
+    p.add_argument("results", metavar="RESULTS.h5", help="results of `taresim run`")
+    p.add_argument("-o", "--output-dir", metavar="DIR",
+                   help="folder (default NAME_histology beside the file)")
+    p.add_argument("--biopsies", type=int, help="normal-liver biopsies sectioned (default 16)")
+    p.add_argument("--tumour-biopsies", type=int, help="tumour biopsies (default 4; 0: none)")
+    p.add_argument("--diameter-mm", type=float, help="punch diameter [mm] (default 7)")
+    p.add_argument("--slab-mm", type=float, help="slab thickness = biopsy length [mm] (1.5)")
+    p.add_argument("--sections", type=int, help="serial sections per biopsy (default 15)")
+    p.add_argument("--section-um", type=float, help="section thickness [um] (default 30)")
+    p.add_argument("--gap-um", type=float,
+                   help="largest surface gap of spheres in one cluster [um] (default 0: touching)")
+    p.add_argument("--seed", type=int, help="seed of the placements (default 12)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    p.set_defaults(func=c.cmd_histology)
+
+
+def _validate(sub):
+    p = sub.add_parser("validate", help="the simulated heterogeneity against published data",
+                       description="Run the validation studies (perfusion dispersion, Högberg "
+                                   "2015/2014 virtual histology, Kennedy 2004, Roberson 1992, "
+                                   "Walrand 2014 spreading, the glass vs resin BED50 question) "
+                                   "on the shipped scenarios, in replicates, and write a "
+                                   "Markdown report with the table (published | simulated ± "
+                                   "SD | scenario) and a figure.")
+    p.add_argument("-o", "--output", metavar="DIR", help="folder (default results/validation)")
+    p.add_argument("--replicates", type=int, default=2,
+                   help="replicates per scenario (default 2)")
+    p.add_argument("--studies", metavar="NAMES",
+                   help="comma-separated subset (perfusion, hogberg, kennedy, walrand2014a, "
+                        "device; default all)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+    p.set_defaults(func=c.cmd_validate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``taresim`` parser with every command."""
     parser = argparse.ArgumentParser(
@@ -163,6 +222,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"taresim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_plan, _devices, _tree, _transport, _run, add_chain_parser, _show_plot, _sweep,
-                _compare, _kernel, _dose):
+                _compare, _kernel, _dose, _histology, _validate):
         add(sub)
     return parser

@@ -7,7 +7,8 @@ from rich.table import Table
 from sim.cli.common import fmt
 
 __all__ = ["print_plan", "print_devices", "print_tree_summary", "print_transport_summary",
-           "print_kernel_report", "print_dose_table", "print_run_summary", "print_point_doses"]
+           "print_kernel_report", "print_dose_table", "print_run_summary", "print_point_doses",
+           "print_histology"]
 
 _MODEL_TITLES = {"mird": "MIRD", "partition": "Partition", "bsa": "BSA",
                  "prescribed": "Given activity"}
@@ -205,21 +206,26 @@ def print_run_summary(con, s) -> None:
         con.print(escape(f"tumour-to-normal uptake (spheres) {s['tumour_to_normal_uptake']:.3g}"))
     t = Table(title_justify="left", title=escape(
         f"Simulated dose ({s['grid_um']:.0f} um grid) vs planning models"))
-    for col in ("", "simulated mean [Gy]", "CV", "D90 [Gy]", "<40 Gy", "<70 Gy",
-                "MIRD planned [Gy]", "MIRD delivered [Gy]", "partition delivered [Gy]"):
-        t.add_column(escape(col), justify="right" if col else "left", overflow="fold")
-    for key, label, part in (
-            ("normal", "treated normal liver", s.get("partition_normal_delivered_Gy")),
-            ("tumour", "tumour", s.get("partition_tumour_delivered_Gy")),
-            ("untreated", "untreated liver", None),
-            ("lobules_normal", "normal lobules", s.get("partition_normal_delivered_Gy")),
-            ("lobules_tumour", "tumour lobules", s.get("partition_tumour_delivered_Gy"))):
-        if f"{key}_mean_Gy" not in s:
-            continue
-        t.add_row(label, f"{s[key + '_mean_Gy']:.1f}", fmt(s[key + "_cv"], 2),
-                  f"{s[key + '_D90_Gy']:.1f}", f"{100 * s[key + '_below_40Gy']:.1f} %",
-                  f"{100 * s[key + '_below_70Gy']:.1f} %", fmt(s.get("mird_planned_Gy"), 4),
-                  fmt(s.get("mird_delivered_Gy"), 4), fmt(part, 4))
+    cols = [(key, label, part) for key, label, part in (
+        ("normal", "treated normal", s.get("partition_normal_delivered_Gy")),
+        ("tumour", "tumour", s.get("partition_tumour_delivered_Gy")),
+        ("untreated", "untreated liver", None),
+        ("lobules_normal", "normal lobules", s.get("partition_normal_delivered_Gy")),
+        ("lobules_tumour", "tumour lobules", s.get("partition_tumour_delivered_Gy")))
+        if f"{key}_mean_Gy" in s]
+    t.add_column("", justify="left")
+    for _, label, _ in cols:
+        t.add_column(escape(label), justify="right", overflow="fold")
+    rows = (("simulated mean [Gy]", lambda k, p: f"{s[k + '_mean_Gy']:.1f}"),
+            ("CV", lambda k, p: fmt(s[k + "_cv"], 2)),
+            ("D90 [Gy]", lambda k, p: f"{s[k + '_D90_Gy']:.1f}"),
+            ("< 40 Gy", lambda k, p: f"{100 * s[k + '_below_40Gy']:.1f} %"),
+            ("< 70 Gy", lambda k, p: f"{100 * s[k + '_below_70Gy']:.1f} %"),
+            ("MIRD planned [Gy]", lambda k, p: fmt(s.get("mird_planned_Gy"), 4)),
+            ("MIRD delivered [Gy]", lambda k, p: fmt(s.get("mird_delivered_Gy"), 4)),
+            ("partition delivered [Gy]", lambda k, p: fmt(p, 4)))
+    for name, cell in rows:
+        t.add_row(escape(name), *(cell(k, p) for k, _, p in cols))
     con.print(t)
     con.print(escape("MIRD planned: the model's dose for the administered activity and the patient's "
               "lung shunt; delivered: for the activity that reached the liver; partition: "
@@ -231,3 +237,40 @@ def print_run_summary(con, s) -> None:
                                  "not computed (needs liver.whole_liver_mass_kg)")))
     for w in s.get("warnings", []):
         con.print(escape(f"warning: {w}"))
+
+
+def _pct(v) -> str:
+    return "-" if v is None or v != v else f"{100 * v:.0f} %"
+
+
+def print_histology(con, out) -> None:
+    """The main numbers of a virtual histology beside the published ones, and where the
+    report went."""
+    n = out["normal"]
+    pd, td, cl = n["dose_papers"], n["dose_true"], n["clusters"]
+    t = Table(title_justify="left", title=escape(
+        f"Virtual histology, {out['device']}: {n['biopsies']} normal-liver biopsies, "
+        f"{n['sections']} sections (published: Högberg 2015, resin)"))
+    for col in ("", "published", "simulated, as the papers did", "simulated, true"):
+        t.add_column(escape(col), justify="left" if not col else "right")
+    rows = (("spheres in the sections", "3,888", fmt(n["spheres_in_sections"]), ""),
+            ("largest cluster", "453", fmt(cl["largest"]), ""),
+            ("dose range [Gy]", "5-1240", f"{pd['min_Gy']:.3g}-{pd['max_Gy']:.4g}",
+             f"{td['min_Gy']:.3g}-{td['max_Gy']:.4g}"),
+            ("central 90 % [Gy]", "10-97", f"{pd['p5_Gy']:.3g}-{pd['p95_Gy']:.3g}",
+             f"{td['p5_Gy']:.3g}-{td['p95_Gy']:.3g}"),
+            ("below 30 Gy", "45 %", _pct(pd["below_30Gy"]), _pct(td["below_30Gy"])))
+    for r in rows:
+        t.add_row(*(escape(c) for c in r))
+    con.print(t)
+    m = out["activity_vs_mass"]
+    con.print(escape("activity CV over samples of " + ", ".join(
+        f"{r['mass_mg']:g} mg: {r['cv']:.2g}" for r in m) + " (Poisson floor "
+        f"{m[0]['poisson_cv']:.2g} at {m[0]['mass_mg']:g} mg)"))
+    for r in out["roberson"]:
+        con.print(escape(f"tumour {r['tumour']}: sphere-density ratio {r['density_ratio']:.2g}, "
+                         f"mean-dose ratio {r['mean_dose_ratio']:.2g}, minimum-dose ratio "
+                         f"{r['min_dose_ratio']:.2g} (Roberson 1992, 2-mm nodule: 15, 2.6, 1.9)"))
+    for w in out["warnings"]:
+        con.print(escape(f"warning: {w}"))
+    con.print(escape(f"report: {out['report']}"))

@@ -20,6 +20,7 @@ from sim.config.clinical import ChainSpec
 from sim.pipeline import build_anatomy
 from sim.progress import Progress
 from sim.results.io import check_writable
+from sim.results.schema import KEEP_LEVELS
 
 __all__ = ["ChainResult", "run_chain_steps", "run_chain", "chain_output", "POST_MODALITIES",
            "CHAIN_METRICS", "comparisons", "chain_summary", "clinical_maps"]
@@ -166,7 +167,7 @@ def chain_summary(res: ChainResult) -> dict:
 
 
 def run_chain(config, *, output=None, seed=None, overrides=(), progress=False, figures=True,
-              nifti=None):
+              nifti=None, keep="full"):
     """Run the chain and write the results file (atomic), its report, figures and NIfTI.
 
     Parameters
@@ -179,12 +180,16 @@ def run_chain(config, *, output=None, seed=None, overrides=(), progress=False, f
         As for :func:`sim.pipeline.run`.
     nifti : bool, optional
         Write NIfTI images (default ``chain.nifti``).
+    keep : {"full", "counts", "summary"}
+        What the results file keeps (:data:`sim.results.schema.KEEP_LEVELS`; sweeps: counts).
 
     Returns
     -------
     (sim.results.Results, ChainResult)
     """
     t0 = time.perf_counter()
+    if keep not in KEEP_LEVELS:
+        raise ValueError(f"keep: {keep!r} is not one of {', '.join(KEEP_LEVELS)}")
     scenario = resolve_scenario(config, seed=seed, overrides=overrides)
     steps.check_chain_scenario(scenario)
     out = Path(output) if output is not None else chain_output(scenario)
@@ -194,5 +199,5 @@ def run_chain(config, *, output=None, seed=None, overrides=(), progress=False, f
         res = run_chain_steps(scenario, progress=display)
         res.summary["elapsed_s"] = time.perf_counter() - t0
         with display.task("write"):
-            results = write_outputs(res, out, figures=figures, nifti=nifti)
+            results = write_outputs(res, out, figures=figures, nifti=nifti, keep=keep)
     return results, res

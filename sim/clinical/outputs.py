@@ -36,8 +36,9 @@ def companion_paths(out: Path) -> dict:
             "nifti": out.with_name(f"{stem}_nifti")}
 
 
-def write_results_file(res, out: Path) -> None:
-    """The treatment's stage groups plus ``/chain``, and the merged summary (atomic)."""
+def write_results_file(res, out: Path, keep: str = "full") -> None:
+    """The treatment's stage groups plus ``/chain``, and the merged summary (atomic);
+    ``keep`` as for :func:`sim.results.schema.write_stage_results`."""
     a = res.anatomy
     territory = a.tree.subtree(a.injection)
     info = tree_summary(a.tree, a.flow, territory=territory)
@@ -48,13 +49,16 @@ def write_results_file(res, out: Path) -> None:
     with results_writer(out, seed=res.scenario.seed,
                         config_toml=scenario_to_toml(res.scenario)) as f:
         f.attrs["scenario"] = res.scenario.name
-        write_tree_group(f, a.tree, a.flow)
-        f["tree"].attrs["territory_summary_json"] = json.dumps(info, default=float)
-        write_deposition_group(f, a.tree, res.transport)
-        f["deposition"].attrs["summary_json"] = json.dumps(
-            {"prescription": res.transport.prescription, **res.transport.summary}, default=float)
-        write_dose_groups(f, res.dose)
-        write_chain_group(f, res)
+        f.attrs["kept"] = keep
+        if keep != "summary":
+            write_tree_group(f, a.tree, a.flow)
+            f["tree"].attrs["territory_summary_json"] = json.dumps(info, default=float)
+            write_deposition_group(f, a.tree, res.transport, keep)
+            f["deposition"].attrs["summary_json"] = json.dumps(
+                {"prescription": res.transport.prescription, **res.transport.summary},
+                default=float)
+        write_dose_groups(f, res.dose, keep)
+        write_chain_group(f, res, keep)
         f.attrs["summary_json"] = json.dumps(summary, default=float)
 
 
@@ -103,10 +107,11 @@ def _replace_folder(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
-def write_outputs(res, out, *, figures: bool = True, nifti=None):
-    """Results file, NIfTI images, figures and report of a chain; returns the open results."""
+def write_outputs(res, out, *, figures: bool = True, nifti=None, keep: str = "full"):
+    """Results file, NIfTI images, figures and report of a chain; returns the open results.
+    Figures need the full file (``keep="full"``)."""
     out = Path(out)
-    write_results_file(res, out)
+    write_results_file(res, out, keep)
     results = open_results(out)
     paths = companion_paths(out)
     chain = res.scenario.chain or ChainSpec()
@@ -123,7 +128,7 @@ def write_outputs(res, out, *, figures: bool = True, nifti=None):
              f"{data['summary']['activity_GBq']:.3g} GBq ({data['summary']['planning_model']}"
              f" from the scout), seed {res.scenario.seed}")
     figs = []
-    if figures:  # every figure of the file: the run's and the chain's
+    if figures and keep == "full":  # every figure of the file: the run's and the chain's
         figs = [f for f in results.plot(paths["figures"]) if "_chain_" in Path(f).name]
     rel = [os.path.relpath(f, paths["report"].parent) for f in figs]
     text = chain_report(data, label, rel)

@@ -78,6 +78,8 @@ def _heterogeneity(comp, th) -> list[str]:
 
 def _segments(chain) -> list[str]:
     seg, err = chain["segments"], chain["comparison"]["segments"]["errors"]
+    if not seg:  # a file that keeps the summary only
+        return []
     rows = ["## Vascular segments", "", "| segment | mass [g] | predicted [Gy] | true [Gy] | "
             "LDM PET [Gy] | predicted / true - 1 |", "|---|---|---|---|---|---|"]
     for i in range(len(seg["mass_kg"])):

@@ -64,9 +64,14 @@ def _image_group(g, image, vois, gz):
     g.attrs["info_json"] = _json(image.info)
 
 
-def write_chain_group(f, res) -> None:
-    """Write ``/chain`` (module notes) from a :class:`sim.clinical.chain.ChainResult`."""
-    gz = {"compression": "gzip", "compression_opts": 1}
+def write_chain_group(f, res, keep: str = "full") -> None:
+    """Write ``/chain`` (module notes) from a :class:`sim.clinical.chain.ChainResult`.
+
+    ``keep`` (:data:`sim.results.schema.KEEP_LEVELS`): ``"full"`` writes everything,
+    ``"counts"`` leaves out the scout's per-particle arrays, ``"summary"`` keeps the JSON
+    attributes only.
+    """
+    gz = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
     g = f.create_group("chain")
     g.attrs["summary_json"] = _json(res.summary)
     g.attrs["planning_json"] = _json(planning_record(res.planning))
@@ -74,11 +79,14 @@ def write_chain_group(f, res) -> None:
     comp["segments"] = {"errors": comp["segments"]["errors"]}
     g.attrs["comparison_json"] = _json(comp)
     g.attrs["scout_json"] = _json(res.scout.info)
+    if keep == "summary":
+        return
     s = g.create_group("scout")
-    write_dataset(s, "xyz_mm", res.scout.xyz_mm.astype(np.float32), "mm", **gz)
-    write_dataset(s, "activity_Bq", res.scout.activity_Bq.astype(np.float32), "Bq", **gz)
-    write_dataset(s, "diameter_um", res.scout.diameter_um.astype(np.float32), "um", **gz)
-    write_dataset(s, "segment", res.scout.segment.astype(np.int32), "1", **gz)
+    if keep == "full":
+        write_dataset(s, "xyz_mm", res.scout.xyz_mm.astype(np.float32), "mm", **gz)
+        write_dataset(s, "activity_Bq", res.scout.activity_Bq.astype(np.float32), "Bq", **gz)
+        write_dataset(s, "diameter_um", res.scout.diameter_um.astype(np.float32), "um", **gz)
+        write_dataset(s, "segment", res.scout.segment.astype(np.int32), "1", **gz)
     s.attrs["lung_activity_Bq"] = res.scout.lung_activity_Bq
     s.attrs["lung_counts"] = res.lung_counts
     imgs = g.create_group("images")
@@ -98,16 +106,19 @@ def write_chain_group(f, res) -> None:
 
 def read_chain(path) -> dict:
     """The ``/chain`` group: ``summary``, ``planning``, ``comparison``, ``scout`` (info and
-    arrays), ``images`` (name -> arrays and attributes) and ``segments`` (arrays)."""
+    arrays), ``images`` (name -> arrays and attributes) and ``segments`` (arrays); the last
+    three are empty in a file that keeps the summary only."""
     with open_results(path) as f:
         if "chain" not in f:
             raise ResultsError(f"{path}: no /chain group (not written by `taresim chain`)")
         g = f["chain"]
         out = {k: json.loads(g.attrs[f"{k}_json"]) for k in ("summary", "planning",
                                                               "comparison", "scout")}
+        out["scout_arrays"], out["images"], out["segments"] = {}, {}, {}
+        if "scout" not in g:  # a file that keeps the summary only
+            return out
         out["scout_arrays"] = {k: g["scout"][k][()] for k in g["scout"]}
         out["scout_arrays"].update(attrs_dict(g["scout"]))
-        out["images"] = {}
         for name, h in g["images"].items():
             d = {k: h[k][()] for k in h}
             d.update(attrs_dict(h))

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from dosimetry.constants import LIVER_DENSITY_G_CM3
 from sim.config.base import Fraction, InputPath, KeyValueError, Section as _Section, Vec3
 from sim.config.base import check_vec3 as _vec3
+from sim.tree.heterogeneity import DEFAULT_FRACTAL_DIMENSION, DEFAULT_RD_1G
 
 __all__ = ["DomainSpec", "TumourSpec", "TreeSpec", "FlowSpec", "TransportParams",
            "TransportSpec", "DoseSpec", "GENERATOR_KEYS", "INJECTION_LEVELS"]
@@ -100,9 +101,11 @@ class TumourSpec(_Section):
 
 GENERATOR_KEYS = {
     "bifurcating": {"generations", "split_ratio", "terminal_radius_um", "root_radius_um",
-                    "murray_exponent", "lobule_mass_mg", "root_xyz_mm", "length_to_radius"},
+                    "murray_exponent", "lobule_mass_mg", "root_xyz_mm", "length_to_radius",
+                    "random_split"},
     "grown": {"domain", "root_xyz_mm", "root_radius_um", "terminal_mass_mg",
-              "tissue_density_g_cm3", "murray_exponent", "tumours", "minor_share_beta"},
+              "tissue_density_g_cm3", "murray_exponent", "tumours", "minor_share_beta",
+              "flow_rd_1g", "flow_fractal_dimension"},
     "file": {"path"},
 }
 
@@ -124,6 +127,9 @@ class TreeSpec(_Section):
     tissue_density_g_cm3: float = Field(default=LIVER_DENSITY_G_CM3, gt=0.5, le=2.0)
     tumours: list[TumourSpec] = []
     minor_share_beta: list[float] = [2.0, 1.0]
+    flow_rd_1g: float = Field(default=DEFAULT_RD_1G, ge=0.0, le=5.0)
+    flow_fractal_dimension: float = Field(default=DEFAULT_FRACTAL_DIMENSION, ge=1.0, lt=2.0)
+    random_split: bool = False
     path: InputPath | None = None
 
     _r = field_validator("root_xyz_mm")(lambda v: _vec3(v, "root_xyz_mm"))

@@ -6,7 +6,8 @@ tumour k (k), liver outside the treated territory (``untreated``) and non-liver,
 fractions at boundaries. Spheres take the compartment of the point they sit at.
 
 Energy bookkeeping (why simulation and partition model differ). With E_k the kernel's absorbed
-energy per decay, the energy emitted by the spheres of compartment c is
+energy per decay (electrons, and photons within the 400 mm photon table), the energy emitted
+by the spheres of compartment c is
 E_c = sum_i(c) A_i tau E_k, and the partition model puts all of it into c. The simulation
 deposits it by the kernel: part in c, part in other compartments (crossing, the untreated liver
 included), part outside the liver (escape). The grid dose is computed per source compartment
@@ -15,8 +16,9 @@ exactly,
 
     mean_sim(c) M_c = E_c - sum_{dst != c} E[c -> dst] - E[c -> off liver] + sum_{src != c} E[src -> c]
 
-and the partition model with the scenario's K differs further by K / K_kernel (bremsstrahlung,
-which the kernel lets escape, and the mean-energy convention).
+and the partition model with the scenario's K differs further by K / K_kernel (photon energy
+deposited beyond 400 mm, and the mean-energy convention). Photons leave a liver: their energy
+deposited outside the grid is part of "off liver".
 """
 from __future__ import annotations
 
@@ -27,10 +29,11 @@ import numpy as np
 from dosimetry import metrics, planning
 from dosimetry import radiobiology as rb
 from dosimetry.constants import J_PER_MEV, LIVER_DENSITY_G_CM3, LOBULE_BALL_RADIUS_MM
-from dosimetry.crossfire import decays_complete, dose_at_points, radial_table
+from dosimetry.crossfire import decays_complete, dose_at_points
 from dosimetry.decay import dose_constant as dose_constant_value, get_nuclide
 from dosimetry.grid import dose_on_grid
 from dosimetry.lobule import dose_in_balls
+from dosimetry.photons import absorbed_energy_per_decay_MeV
 from sim.dose.compartments import (NORMAL, OUTSIDE, UNTREATED, Compartments,
                                    compartments_from_terminals, compartments_on_grid,
                                    grid_for_tree, point_codes, treated_territory)
@@ -126,7 +129,7 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
         scode = _codes_from_grid(xyz, comp.label, origin, spacing)
     grid = dict(origin_mm=origin, spacing_mm=spacing, shape=shape, nuclide=nuclide,
                 density_g_cm3=density_g_cm3)
-    e_kernel_J = radial_table(nuclide, float(density_g_cm3)).energy_per_decay_MeV * J_PER_MEV
+    e_kernel_J = absorbed_energy_per_decay_MeV(nuclide, float(density_g_cm3)) * J_PER_MEV
     dose, energy_matrix = _dose_by_source(xyz, act, scode, comp, grid, e_kernel_J)
     met = _compartment_metrics(dose, comp, nuclide, rbp, whole_liver_mass_kg)
     lob_radius = float(lobule_radius_mm or LOBULE_BALL_RADIUS_MM)
@@ -136,6 +139,9 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
     lob_reg = tree.region[term].astype(np.int64)
     treated = tree.subtree(injection_segment)[term]
     met.update(_lobule_metrics(lob, lob_reg, treated))
+    met.update(_parallel_ntcp(lob, lob_reg, tree.terminal_mass_mg[term], rbp,
+                              get_nuclide(nuclide).half_life_h, whole_liver_mass_kg,
+                              met.get("tumour", {}).get("mass_g", 0.0) * 1e-3))
     plan = _planning_comparison(comp, act, scode, energy_matrix, nuclide, dose_constant,
                                 injected_activity_GBq, e_kernel_J, dose)
     result = DoseResult(dose_Gy=dose, origin_mm=origin, spacing_mm=spacing,
@@ -280,6 +286,29 @@ def _lobule_metrics(lob, lob_reg, treated) -> dict:
         if sel.any():
             out[name] = metrics.dose_statistics(lob[sel])
     return out
+
+
+def _parallel_ntcp(lob, lob_reg, mass_mg, rbp, half_life, whole_liver_mass_kg, tumour_kg):
+    """Lobule-level (parallel architecture) NTCP of the normal liver: every normal lobule's
+    dose as EQD2 (Dale BED of the decaying implant), subunit damage and functional reserve of
+    :data:`dosimetry.radiobiology.PARALLEL_LIVER`; the normal liver outside the tree (when the
+    whole-liver mass is known) counts as undamaged. ``basis`` says which liver it refers to."""
+    sel = (lob_reg == 0) & np.isfinite(lob)
+    if not sel.any():
+        return {}
+    bed = rb.bed_Gy(lob[sel], alpha_beta_Gy=rbp["alpha_beta_Gy"],
+                    repair_half_time_h=rbp["repair_half_time_h"], half_life_h=half_life)
+    eqd2 = rb.eqd2_Gy(bed, alpha_beta_Gy=rbp["alpha_beta_Gy"])
+    modelled_kg = float(mass_mg[sel].sum()) * 1e-6
+    rest = 0.0
+    basis = "modelled normal liver"
+    if whole_liver_mass_kg is not None:
+        whole_normal = max(whole_liver_mass_kg - tumour_kg, modelled_kg)
+        rest = 1.0 - modelled_kg / whole_normal
+        basis = "whole normal liver"
+    out = rb.parallel_ntcp(eqd2, weights=mass_mg[sel], untreated_fraction=min(rest, 0.999999))
+    return {"lobules_parallel": {"damaged_fraction": out["damaged_fraction"],
+                                 "NTCP": out["ntcp"], "basis": basis}}
 
 
 def _planning_comparison(comp, act, scode, energy_matrix, nuclide, dose_constant,

@@ -39,7 +39,8 @@ class FlowField:
 def write_flow_hdf5(group, flow: FlowField, *, compression=None) -> None:
     """Write a :class:`FlowField` (datasets with ``units``; scalars as attributes)."""
     for name, units in FLOW_UNITS.items():
-        ds = group.create_dataset(name, data=getattr(flow, name), compression=compression)
+        ds = group.create_dataset(name, data=getattr(flow, name), compression=compression,
+                                  shuffle=compression is not None)
         ds.attrs["units"] = units
     group.attrs["inlet_pressure_mmHg"] = flow.inlet_pressure_mmHg
     group.attrs["inlet_flow_mL_min"] = flow.inlet_flow_mL_min

@@ -37,14 +37,14 @@ def draw_all(results, folder=None) -> list[str]:
             paths += draw_deposition_figures(folder, name, label, tree, data["device"],
                                              dep["spheres_per_segment"],
                                              occlusion_cap_of(data["transport"]))
-    if "dose" in data:
+    if "dose" in data and results.kept == "full":
         d, dep = data["dose"], data.get("deposition")
         paths += draw_dose_figures(folder, name, label, dose=d["dose_Gy"], region=d["region"],
                                    origin_mm=d["origin_mm"], spacing_mm=d["spacing_mm"],
                                    planning=data["planning"], lobule_dose=d["lobule_dose_Gy"],
                                    lobule_region=d["lobule_region"],
                                    sphere_xyz=None if dep is None else dep["position_mm"])
-    if "chain" in data:
+    if "chain" in data and results.kept == "full":
         from sim.clinical.figures import draw_chain_figures  # imports the chain lazily
 
         paths += draw_chain_figures(folder, name, data["chain"], data["dose"],

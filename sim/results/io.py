@@ -18,7 +18,7 @@ import numpy as np
 
 from sim._version import __version__
 
-__all__ = ["ResultsError", "FILETYPE", "SCHEMA_VERSION", "git_sha", "results_writer",
+__all__ = ["COMPRESS_MIN_ELEMENTS", "ResultsError", "FILETYPE", "SCHEMA_VERSION", "git_sha", "results_writer",
            "write_dataset", "open_results", "attrs_dict", "check_writable", "temporary_path",
            "remove_stale_temporaries"]
 
@@ -121,9 +121,17 @@ def check_writable(path) -> None:
     probe.unlink(missing_ok=True)
 
 
+#: Arrays of at least this many elements are stored chunked, byte-shuffled and gzip-compressed.
+COMPRESS_MIN_ELEMENTS = 4096
+
+
 def write_dataset(group, name, data, units: str, **kw):
-    """Create a dataset with its ``units`` attribute."""
-    ds = group.create_dataset(name, data=data, **kw)
+    """Create a dataset with its ``units`` attribute; large arrays are chunked and compressed
+    (shuffle + gzip level 4: lossless, readable by any HDF5 tool) unless ``kw`` says otherwise."""
+    arr = np.asarray(data)
+    if arr.size >= COMPRESS_MIN_ELEMENTS and "compression" not in kw:
+        kw = dict(kw, compression="gzip", compression_opts=4, shuffle=True, chunks=True)
+    ds = group.create_dataset(name, data=arr, **kw)
     ds.attrs["units"] = units
     return ds
 

@@ -60,6 +60,12 @@ class Results:
         return f"Results({str(self.path)!r}, groups={self.groups})"
 
     @property
+    def kept(self) -> str:
+        """What the file keeps: ``"full"``, ``"counts"`` (no per-sphere arrays, no dose grid)
+        or ``"summary"`` (see :data:`sim.results.schema.KEEP_LEVELS`)."""
+        return str(self.attrs.get("kept", "full"))
+
+    @property
     def config_toml(self) -> str:
         """The full, resolved scenario the run used."""
         return str(self.attrs.get("config_toml", ""))
@@ -100,8 +106,9 @@ class Results:
             g = self._need(f, "deposition")
             out = {k: g[k][()] for k in g.keys()}
             out["attrs"] = attrs_dict(g)
-        return _require(self.path, "deposition", out, ("segment", "position_mm", "activity_Bq",
-                                                        "spheres_per_segment"))
+        names = (("segment", "position_mm", "activity_Bq", "spheres_per_segment")
+                 if self.kept == "full" else ("spheres_per_segment",))
+        return _require(self.path, "deposition", out, names)
 
     def dose(self) -> dict:
         """The dose grid (``dose_Gy``, ``origin_mm``, ``spacing_mm``, ``region``), lobule doses
@@ -110,8 +117,9 @@ class Results:
             g = self._need(f, "dose")
             out = {k: g[k][()] for k in g.keys() if not hasattr(g[k], "keys")}
             out["attrs"] = attrs_dict(g)
-        return _require(self.path, "dose", out, ("dose_Gy", "origin_mm", "spacing_mm", "region",
-                                                  "lobule_dose_Gy", "lobule_region"))
+        names = (("dose_Gy", "origin_mm", "spacing_mm", "region", "lobule_dose_Gy",
+                  "lobule_region") if self.kept == "full" else ("lobule_dose_Gy", "lobule_region"))
+        return _require(self.path, "dose", out, names)
 
     def compartments(self):
         """The compartments of the dose grid (:class:`sim.dose.Compartments`), or None in

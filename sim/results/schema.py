@@ -17,27 +17,33 @@ from sim.transport.fates import LIVER
 from sim.transport.stats import spheres_per_segment
 from sim.tree.io import read_tree_hdf5, write_tree_hdf5
 
-__all__ = ["write_stage_results", "load_stage_results", "write_tree_group",
+__all__ = ["KEEP_LEVELS", "write_stage_results", "load_stage_results", "write_tree_group",
            "write_deposition_group", "write_dose_groups", "add_dose_to_results"]
 
 
 def write_tree_group(f, tree, flow) -> None:
     """Write ``/tree`` (with ``/flow``) of the results schema."""
-    write_tree_hdf5(f.create_group("tree"), tree)
-    flow.write_hdf5(f.create_group("flow"))
+    write_tree_hdf5(f.create_group("tree"), tree, compression="gzip")
+    flow.write_hdf5(f.create_group("flow"), compression="gzip")
 
 
-def write_deposition_group(f, tree, result) -> None:
-    """Write ``/deposition``: the liver spheres (segment, position, activity, diameter) and
-    the compartment counts as attributes."""
+#: What a results file keeps: everything; per-segment and per-lobule data without the
+#: per-sphere arrays and the dose grid (sweep default); the summary, metrics and planning only.
+KEEP_LEVELS = ("full", "counts", "summary")
+
+
+def write_deposition_group(f, tree, result, keep: str = "full") -> None:
+    """Write ``/deposition``: the liver spheres (segment, position, activity, diameter; not
+    with ``keep="counts"``), spheres per segment and the compartment counts as attributes."""
     dep = result.deposition
     g = f.create_group("deposition")
-    liver = dep.fate == LIVER
-    write_dataset(g, "segment", dep.segment[liver], "1")
-    write_dataset(g, "position_mm", dep.position_mm[liver], "mm")
-    write_dataset(g, "activity_Bq", dep.activity_Bq[liver], "Bq")
-    write_dataset(g, "diameter_um", dep.diameter_um[liver], "um")
-    write_dataset(g, "stacked", dep.stacked[liver], "1")
+    if keep == "full":
+        liver = dep.fate == LIVER
+        write_dataset(g, "segment", dep.segment[liver], "1")
+        write_dataset(g, "position_mm", dep.position_mm[liver], "mm")
+        write_dataset(g, "activity_Bq", dep.activity_Bq[liver], "Bq")
+        write_dataset(g, "diameter_um", dep.diameter_um[liver], "um")
+        write_dataset(g, "stacked", dep.stacked[liver], "1")
     write_dataset(g, "spheres_per_segment", spheres_per_segment(tree, dep).astype(np.int32), "1")
     for k, v in dep.counts().items():
         g.attrs[k] = v
@@ -57,24 +63,30 @@ def write_deposition_group(f, tree, result) -> None:
 
 
 def write_stage_results(path, scenario: Scenario, tree, flow, transport=None, dose=None,
-                        summary=None, territory_summary=None):
+                        summary=None, territory_summary=None, keep: str = "full"):
     """Write a results file with the stages computed so far (atomic).
 
     ``territory_summary`` (the tree summary over the treated territory) and the transport
-    summary are stored so that ``taresim dose`` can rebuild the run summary later.
+    summary are stored so that ``taresim dose`` can rebuild the run summary later. ``keep``
+    (:data:`KEEP_LEVELS`, stored as the root attribute ``kept``): ``"counts"`` leaves out the
+    per-sphere arrays and the dose grid, ``"summary"`` also the tree, flow and deposition.
     """
+    if keep not in KEEP_LEVELS:
+        raise ValueError(f"keep: {keep!r} is not one of {', '.join(KEEP_LEVELS)}")
     with results_writer(path, seed=scenario.seed, config_toml=scenario_to_toml(scenario)) as f:
         f.attrs["scenario"] = scenario.name
-        write_tree_group(f, tree, flow)
-        if territory_summary is not None:
-            f["tree"].attrs["territory_summary_json"] = json.dumps(territory_summary,
-                                                                   default=float)
-        if transport is not None:
-            write_deposition_group(f, tree, transport)
+        f.attrs["kept"] = keep
+        if keep != "summary":
+            write_tree_group(f, tree, flow)
+            if territory_summary is not None:
+                f["tree"].attrs["territory_summary_json"] = json.dumps(territory_summary,
+                                                                       default=float)
+        if transport is not None and keep != "summary":
+            write_deposition_group(f, tree, transport, keep)
             f["deposition"].attrs["summary_json"] = json.dumps(
                 {"prescription": transport.prescription, **transport.summary}, default=float)
         if dose is not None:
-            write_dose_groups(f, dose)
+            write_dose_groups(f, dose, keep)
         if summary is not None:
             f.attrs["summary_json"] = json.dumps(summary, default=float)
 
@@ -91,6 +103,11 @@ def load_stage_results(path):
             tree = read_tree_hdf5(f["tree"])
         except (KeyError, ValueError, tomllib.TOMLDecodeError) as exc:
             raise ResultsError(f"{path}: damaged results file ({exc})") from None
+        kept = str(f.attrs.get("kept", "full"))
+        if kept != "full":
+            raise ResultsError(f"{path}: the file keeps {kept} only (no sphere positions): run "
+                               "the scenario again with the full results (a sweep's "
+                               "keep = \"full\")")
         g = f["deposition"]
         xyz = g["position_mm"][()].astype(np.float64)
         act = g["activity_Bq"][()].astype(np.float64)
@@ -109,41 +126,15 @@ def _write_tree_of_dicts(group, d: dict):
             group.attrs[str(k)] = v
 
 
-def write_dose_groups(f, result) -> None:
-    """Write ``/dose``, ``/metrics`` and ``/planning`` (replacing earlier ones)."""
+def write_dose_groups(f, result, keep: str = "full") -> None:
+    """Write ``/dose``, ``/metrics`` and ``/planning`` (replacing earlier ones); ``/dose``
+    holds the grid with ``keep="full"``, the lobule doses with ``"counts"``, nothing with
+    ``"summary"``."""
     for name in ("dose", "metrics", "planning"):
         if name in f:
             del f[name]
-    g = f.create_group("dose")
-    write_dataset(g, "dose_Gy", result.dose_Gy.astype(np.float32), "Gy", compression="gzip",
-                  compression_opts=1)
-    write_dataset(g, "origin_mm", result.origin_mm, "mm")
-    write_dataset(g, "spacing_mm", result.spacing_mm, "mm")
-    write_dataset(g, "region", result.region, "1", compression="gzip", compression_opts=1)
-    write_dataset(g, "lobule_dose_Gy", result.lobule_dose_Gy, "Gy")
-    write_dataset(g, "lobule_region", result.lobule_region, "1")
-    if result.lobule_treated is not None:
-        write_dataset(g, "lobule_treated", result.lobule_treated, "1")
-    comp = result.compartments
-    if comp is not None:
-        c = g.create_group("compartments")
-        c.attrs["codes"] = np.asarray(comp.codes, dtype=np.int64)
-        c.attrs["meaning"] = ("code -1 off the liver, -2 liver outside the treated territory, "
-                              "0 treated normal liver, k treated tumour k; label -3: a "
-                              "boundary voxel, its fractions in mixed_fraction")
-        write_dataset(c, "label", comp.label, "1", compression="gzip", compression_opts=1)
-        write_dataset(c, "mixed_index", comp.mixed_index, "1", compression="gzip",
-                      compression_opts=1)
-        write_dataset(c, "mixed_fraction", comp.mixed_fraction, "1", compression="gzip",
-                      compression_opts=1)
-        c.attrs["voxel_mass_kg"] = comp.voxel_mass_kg
-    if result.points_mm is not None:
-        write_dataset(g, "points_mm", result.points_mm, "mm")
-        write_dataset(g, "points_dose_Gy", result.points_dose_Gy, "Gy")
-    g.attrs["origin_is"] = "centre of voxel (0, 0, 0)"
-    g.attrs["region_is"] = ("majority compartment of each voxel: -1 off the liver, -2 liver "
-                            "outside the treated territory, 0 treated normal, k treated tumour k")
-    g.attrs["lobule_radius_mm"] = result.extra["lobule_radius_mm"]
+    if keep != "summary":
+        _write_dose_group(f.create_group("dose"), result, keep)
     _write_tree_of_dicts(f.create_group("metrics"), result.metrics)
     plan = f.create_group("planning")
     _write_tree_of_dicts(plan, {k: v for k, v in result.planning.items()
@@ -152,6 +143,37 @@ def write_dose_groups(f, result) -> None:
     _write_tree_of_dicts(plan.create_group("explanation_by_region"),
                          result.planning["explanation_by_region"])
     _write_tree_of_dicts(f.create_group("metrics/energy_J"), result.energy)
+
+
+def _write_dose_group(g, result, keep):
+    write_dataset(g, "lobule_dose_Gy", result.lobule_dose_Gy, "Gy")
+    write_dataset(g, "lobule_region", result.lobule_region.astype(np.int32), "1")
+    if result.lobule_treated is not None:
+        write_dataset(g, "lobule_treated", result.lobule_treated, "1")
+    g.attrs["lobule_radius_mm"] = result.extra["lobule_radius_mm"]
+    if keep != "full":
+        return
+    write_dataset(g, "dose_Gy", result.dose_Gy.astype(np.float32), "Gy")
+    write_dataset(g, "origin_mm", result.origin_mm, "mm")
+    write_dataset(g, "spacing_mm", result.spacing_mm, "mm")
+    write_dataset(g, "region", result.region, "1")
+    comp = result.compartments
+    if comp is not None:
+        c = g.create_group("compartments")
+        c.attrs["codes"] = np.asarray(comp.codes, dtype=np.int64)
+        c.attrs["meaning"] = ("code -1 off the liver, -2 liver outside the treated territory, "
+                              "0 treated normal liver, k treated tumour k; label -3: a "
+                              "boundary voxel, its fractions in mixed_fraction")
+        write_dataset(c, "label", comp.label, "1")
+        write_dataset(c, "mixed_index", comp.mixed_index, "1")
+        write_dataset(c, "mixed_fraction", comp.mixed_fraction, "1")
+        c.attrs["voxel_mass_kg"] = comp.voxel_mass_kg
+    if result.points_mm is not None:
+        write_dataset(g, "points_mm", result.points_mm, "mm")
+        write_dataset(g, "points_dose_Gy", result.points_dose_Gy, "Gy")
+    g.attrs["origin_is"] = "centre of voxel (0, 0, 0)"
+    g.attrs["region_is"] = ("majority compartment of each voxel: -1 off the liver, -2 liver "
+                            "outside the treated territory, 0 treated normal, k treated tumour k")
 
 
 def add_dose_to_results(path, result, *, scenario=None, summary=None) -> None:

@@ -30,7 +30,8 @@ SUMMARY_METRICS = (
     "undelivered_fraction", "lung_activity_GBq", "lung_dose_Gy", "spheres_per_terminal_mean",
     "spheres_per_terminal_cv", "tumour_to_normal_uptake", "mird_planned_Gy",
     "mird_delivered_Gy", "partition_normal_delivered_Gy", "partition_tumour_delivered_Gy",
-    "grid_um", "normal_mean_BED_Gy", "normal_NTCP_LKB",
+    "grid_um", "normal_mean_BED_Gy", "normal_NTCP_LKB", "normal_NTCP_parallel",
+    "normal_damaged_fraction",
     *(f"{g}_{k}" for g in _GROUPS for k in _PER_REGION))
 
 
@@ -83,6 +84,9 @@ def run_summary(scenario, tree_info: dict, transport, dose) -> dict:
     if "normal" in m:
         out["normal_mean_BED_Gy"] = m["normal"]["mean_BED_Gy"]
         out["normal_NTCP_LKB"] = m["normal"].get("NTCP_LKB")
+    if "lobules_parallel" in m:
+        out["normal_NTCP_parallel"] = m["lobules_parallel"]["NTCP"]
+        out["normal_damaged_fraction"] = m["lobules_parallel"]["damaged_fraction"]
     out["warnings"] = run_warnings(scenario, out, m, p)
     return out
 
@@ -101,7 +105,8 @@ def run_warnings(scenario, s: dict, metrics: dict, plan: dict) -> list[str]:
     if s["undelivered_fraction"] > RESIDUAL_WARNING_FRACTION:
         out.append(f"{100 * s['undelivered_fraction']:.1f} % of the activity stayed in the "
                    "vial (stasis)")
-    if s["delivered_fraction"] < 1.0 - RESIDUAL_WARNING_FRACTION and s["mird_planned_Gy"]:
+    if s["mird_planned_Gy"] and s["mird_delivered_Gy"] is not None and \
+            s["mird_delivered_Gy"] < (1.0 - RESIDUAL_WARNING_FRACTION) * s["mird_planned_Gy"]:
         out.append(f"the treated liver received {s['mird_delivered_Gy']:.1f} Gy (MIRD, "
                    f"delivered activity) against {s['mird_planned_Gy']:.1f} Gy planned")
     if "normal" in metrics:

@@ -8,6 +8,8 @@ A sweep file (TOML) names a base scenario and what to vary::
     root_seed = 1                  # replicate r runs with seeds derived from (root_seed, r)
     replicates = 3
     metrics = ["normal_mean_Gy", "lobules_normal_below_40Gy"]   # figure panels
+    keep = "counts"                # per point: "full" (every sphere, the dose grid),
+                                   # "counts" (per segment and lobule; default), "summary"
     [set]                          # fixed overrides for every point
     "dose.grid_um" = 500.0
     [grid]                         # cartesian product
@@ -70,6 +72,7 @@ class SweepSpec(Section):
     root_seed: int = Field(default=1, ge=0, lt=2**63)
     replicates: int = Field(default=1, ge=1, le=10000)
     metrics: list[str] = list(DEFAULT_METRICS)
+    keep: Literal["full", "counts", "summary"] = "counts"
     set: dict[str, object] = {}
     grid: dict[str, list] = {}
     zip: dict[str, list] = {}
@@ -157,7 +160,7 @@ def fingerprint(spec: SweepSpec, base_text: str) -> str:
 
 
 def run_point(base_path: str, overrides: list[str], seed: int, out_path: str,
-              numba_threads: int = 1, command: str = "run") -> dict:
+              numba_threads: int = 1, keep: str = "counts", command: str = "run") -> dict:
     """Run one point (in a worker) and write its result atomically; never raises.
 
     Returns
@@ -170,9 +173,10 @@ def run_point(base_path: str, overrides: list[str], seed: int, out_path: str,
         numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
         if command == "chain":
             res, _ = run_chain(base_path, output=out_path, seed=seed, overrides=overrides,
-                               figures=False, nifti=False)
+                               figures=False, nifti=False, keep=keep)
         else:
-            res = run(base_path, output=out_path, seed=seed, overrides=overrides, figures=False)
+            res = run(base_path, output=out_path, seed=seed, overrides=overrides, figures=False,
+                      keep=keep)
         return {"status": "ok", "summary": res.summary(),
                 "elapsed_s": time.perf_counter() - t0}
     except Exception as exc:  # noqa: BLE001 - a failing point is recorded, not raised
@@ -288,10 +292,11 @@ def _execute(spec, base, out, todo, results, scheduler, workers, progress):
     else:
         n = workers or n_cpu
         # The workers' statistical profiler samples every 10 ms and takes the GIL from the
-        # Python parts of a point (~15 % here); sweeps do not need it.
+        # Python parts of a point (~15 % here); sweeps do not need it. The dashboard takes a
+        # free port: two sweeps (or a Jupyter session) on one machine must not collide.
         with dask.config.set({"distributed.worker.profile.enabled": False}):
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
+                                   dashboard_address=":0", silence_logs=40)
         client = Client(cluster)
         threads = max(1, n_cpu // n)
     try:
@@ -299,7 +304,7 @@ def _execute(spec, base, out, todo, results, scheduler, workers, progress):
         futures = {}
         for p in todo:
             fut = client.submit(run_point, str(base), point_overrides(spec, p), p["seed"],
-                                str(out / f"{p['id']}.h5"), threads, spec.command,
+                                str(out / f"{p['id']}.h5"), threads, spec.keep, spec.command,
                                 key=f"{p['id']}-{p['seed']}", pure=False)
             futures[fut] = p
         with Progress.of(progress, f"sweep {spec.name}", total=len(todo)) as bar:

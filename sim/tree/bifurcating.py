@@ -44,12 +44,14 @@ def bifurcating_tree(
     density_g_cm3: float = LIVER_DENSITY_G_CM3,
     root_xyz_mm=(0.0, 0.0, 0.0),
     length_to_radius: float = 20.0,
+    random_split: bool = False,
     rng=None,
 ) -> TreeArrays:
     """Complete binary teaching tree with a fixed flow split at every bifurcation.
 
     Every bifurcation sends ``split_ratio`` of its flow to its first daughter (lower index)
-    and ``1 - split_ratio`` to the second; each of the ``2**generations`` terminals perfuses
+    and ``1 - split_ratio`` to the second (with ``random_split``, to a daughter drawn at
+    random at each bifurcation: the "random relative-spreading" of Walrand et al.); each of the ``2**generations`` terminals perfuses
     one lobule of equal mass, so with ``split_ratio != 0.5`` the flow per mass differs between
     terminals: the asymmetric tree of Walrand et al. (2014).
 
@@ -65,7 +67,9 @@ def bifurcating_tree(
     root_xyz_mm : (3,) [mm], proximal end of the root; the lobule block lies on its +x side.
     length_to_radius : float, L/r of the root segment (L [mm] over r [mm]); for k = 3 every
         segment has this ratio (a modelling choice: only absolute pressures depend on it).
-    rng : unused (the tree is deterministic); accepted for a uniform generator signature.
+    random_split : bool
+        Draw which daughter gets ``split_ratio`` at each bifurcation (probability 1/2 each).
+    rng : int or numpy Generator, used with ``random_split`` only.
 
     Notes
     -----
@@ -113,8 +117,10 @@ def bifurcating_tree(
     idx = np.arange(n)
     parent = np.where(idx > 0, (idx - 1) // 2, -1)
     share = np.ones(n)
+    flip = (np.random.default_rng(rng).random(n) < 0.5) if random_split else np.zeros(n, bool)
     for i in range(1, n):
-        share[i] = share[parent[i]] * (split_ratio if i % 2 == 1 else 1.0 - split_ratio)
+        first = (i % 2 == 1) != flip[parent[i]]
+        share[i] = share[parent[i]] * (split_ratio if first else 1.0 - split_ratio)
     radius = root_radius_um * share ** (1.0 / k)
     root_length_mm = length_to_radius * root_radius_um * 1e-3
     length = root_length_mm * (radius / root_radius_um) ** (4.0 - k)

@@ -29,7 +29,8 @@ def build_tree(spec, rng=None) -> TreeArrays:
     if spec.generator == "bifurcating":
         kw = dict(generations=spec.generations, split_ratio=spec.split_ratio,
                   terminal_radius_um=spec.terminal_radius_um, murray_exponent=spec.murray_exponent,
-                  root_xyz_mm=tuple(spec.root_xyz_mm), length_to_radius=spec.length_to_radius)
+                  root_xyz_mm=tuple(spec.root_xyz_mm), length_to_radius=spec.length_to_radius,
+                  random_split=spec.random_split, rng=rng)
         if spec.root_radius_um is not None:
             kw["root_radius_um"] = spec.root_radius_um
         if spec.lobule_mass_mg is not None:
@@ -41,7 +42,9 @@ def build_tree(spec, rng=None) -> TreeArrays:
                          root_radius_um=spec.root_radius_um, terminal_mass_mg=spec.terminal_mass_mg,
                          tissue_density_g_cm3=spec.tissue_density_g_cm3,
                          murray_exponent=spec.murray_exponent, tumours=tumours,
-                         minor_share_beta=tuple(spec.minor_share_beta), rng=rng)
+                         minor_share_beta=tuple(spec.minor_share_beta),
+                         flow_rd_1g=spec.flow_rd_1g,
+                         flow_fractal_dimension=spec.flow_fractal_dimension, rng=rng)
     path = Path(spec.path)
     if path.suffix.lower() == ".csv":
         return load_tree_csv(path)

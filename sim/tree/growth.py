@@ -18,7 +18,8 @@ Method
    The segment E -> B thus lies on the interface of the two child cells and every deeper
    segment lies in the *open* child cells: segments of distinct subtrees cannot intersect,
    in exact arithmetic, for any domain shape. Cost O(N log^2 N), memory O(N).
-3. Radii: terminal demand Q = mass x vascularity. Bottom-up reduced resistances give the
+3. Radii: terminal demand Q = mass x vascularity, split with fractal perfusion heterogeneity
+   (:mod:`sim.tree.heterogeneity`; off with ``flow_rd_1g = 0``). Bottom-up reduced resistances give the
    daughter radius ratio r1/r2 = (Q1 R*1 / (Q2 R*2))^(1/4) (Karch et al. 1999), Murray's law
    r_p^k = r1^k + r2^k fixes both; a top-down pass scales everything to the root radius. A
    Poiseuille solve with equal terminal pressures and constant viscosity then reproduces the
@@ -54,6 +55,8 @@ from dosimetry.constants import LIVER_DENSITY_G_CM3
 from sim.tree import _kernels as _k
 from sim.tree.arrays import TreeArrays, from_parent
 from sim.tree.domains import Ellipsoid, vec3 as _vec3
+from sim.tree.heterogeneity import (DEFAULT_FRACTAL_DIMENSION, DEFAULT_RD_1G,
+                                    heterogeneous_flows)
 from sim.tree.tissue import TissueGeometry
 
 __all__ = ["Tumour", "grow_tree", "place_terminals", "geometric_masses",
@@ -219,6 +222,8 @@ def grow_tree(
     minor_share_beta=(2.0, 1.0),
     jitter: float = 0.75,
     branch_pull: float = 0.5,
+    flow_rd_1g: float = DEFAULT_RD_1G,
+    flow_fractal_dimension: float = DEFAULT_FRACTAL_DIMENSION,
     rng=None,
 ) -> TreeArrays:
     """Grow a binary arterial tree filling ``domain`` down to terminal arterioles.
@@ -239,6 +244,10 @@ def grow_tree(
     jitter : float in (0, 1], terminal jitter as a fraction of the cell side.
     branch_pull : float in (0, 1], branch point position from the entry point (0) to the
         crossing of the centroid line with the cut plane (1).
+    flow_rd_1g, flow_fractal_dimension : float
+        Perfusion heterogeneity: relative dispersion of flow per mass in 1 g pieces and its
+        fractal dimension (:mod:`sim.tree.heterogeneity`); ``flow_rd_1g = 0`` gives flows
+        exactly proportional to mass x vascularity.
     rng : int seed or numpy Generator.
 
     Returns
@@ -282,7 +291,8 @@ def grow_tree(
     seg_demand[is_t] = demand[term_of[is_t]]
     tree = from_parent(parent, np.ones(nseg), prox, dist, _k.common_region(parent, seg_region),
                        seg_mass)
-    q = _k.subtree_sum(tree.parent, seg_demand)
+    q = heterogeneous_flows(tree, _k.subtree_sum(tree.parent, seg_demand), rd_1g=flow_rd_1g,
+                            fractal_dimension=flow_fractal_dimension, rng=rng)
     # zero-length chords would give zero resistance; floor them far below any real length
     length = np.maximum(tree.length_mm, 1e-9 * float(np.ptp(pts, axis=0).max() + 1.0))
     beta = _k.murray_radius_ratios(tree.parent, tree.child_start, tree.child_index, length,

@@ -122,7 +122,8 @@ def write_tree_hdf5(group, tree: TreeArrays, flow=None, *, flow_group=None,
         a = getattr(tree, name)
         if name == "is_terminal":
             a = a.astype(np.bool_)
-        ds = group.create_dataset(name, data=a, compression=compression)
+        ds = group.create_dataset(name, data=a, compression=compression,
+                                  shuffle=compression is not None)
         ds.attrs["units"] = units
     group.attrs["n_segments"] = tree.n_segments
     if flow is not None:

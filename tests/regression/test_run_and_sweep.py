@@ -139,6 +139,11 @@ def test_sweep_failing_point_resume_and_worker_independence(tiny, tmp_path):
     assert os.path.getmtime(out / "point_00000.h5") == mtime
     assert again[1]["normal_mean_Gy"] == rows[1]["normal_mean_Gy"]
     assert again[0]["normal_mean_Gy"] == rows[0]["normal_mean_Gy"]
+    # points keep per-segment and per-lobule data, not every sphere (the sweep default)
+    with h5py.File(out / "point_00000.h5") as f:
+        assert f.attrs["kept"] == "counts"
+        assert "spheres_per_segment" in f["deposition"] and "position_mm" not in f["deposition"]
+        assert "lobule_dose_Gy" in f["dose"] and "dose_Gy" not in f["dose"]
 
 
 def test_bad_sweep_specs(tiny, tmp_path, capsys):

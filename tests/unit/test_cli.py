@@ -64,3 +64,25 @@ def test_bad_option_value(capsys):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "plan" in capsys.readouterr().out
+
+
+def test_readme_synopses_list_every_option():
+    """Each command's README heading names every option the parser accepts, and every
+    command has a description for --help."""
+    import argparse
+    from pathlib import Path
+
+    from sim.cli.parser import build_parser
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    heads = [ln for ln in readme.splitlines() if ln.startswith("### `taresim ")]
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in sub.choices.items():
+        assert parser.description, f"{name} has no --help description"
+        line = next((h for h in heads if f"taresim {name} " in h or h.startswith(
+            f"### `taresim {name}`")), None)
+        assert line is not None, f"README has no synopsis of taresim {name}"
+        for action in parser._actions:
+            longs = [o for o in action.option_strings if o.startswith("--") and o != "--help"]
+            if longs:
+                assert longs[0] in line, f"README synopsis of {name} lacks {longs[0]}"

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from dosimetry.constants import J_PER_MEV
+from dosimetry.constants import J_PER_MEV, LIVER_DENSITY_G_CM3
 from dosimetry.decay import get_nuclide
 from dosimetry.kernel_build import beta_source_cdf
 from dosimetry.kernels import (DoseKernel, combine_kernels, load_kernel, load_kernel_csv,
@@ -199,14 +199,14 @@ def test_cli_summary():
         out["photon_beyond_table_MeV_per_decay"] == pytest.approx(out["emitted_MeV_per_decay"],
                                                                  rel=1e-6)  # CSV: 7 digits
     assert out["photons_in_s_values"] and out["x90_total_mm"] > out["x90_mm"]
-    assert out["voxel_mm"] is None and out["density_g_cm3"] == 1.04
+    assert out["voxel_mm"] is None and out["density_g_cm3"] == LIVER_DENSITY_G_CM3
     assert list(out["fraction_within_mm"]) == ["1", "2", "5", "11"]
     outv = kernel_summary_for_cli("Y-90", voxel_mm=4.42)
     rows = outv["s_values_mGy_per_MBq_s"]
     assert len(rows) == 56 and all(r[0] <= r[1] <= r[2] <= 5 for r in rows)
     from dosimetry.voxel_s import voxel_s_values
 
-    s = voxel_s_values("Y-90", 4.42, density_g_cm3=1.04)
+    s = voxel_s_values("Y-90", 4.42)
     for i, j, k, v in rows:
         assert v == s[i, j, k]
     json.loads(json.dumps(outv))

@@ -3,6 +3,8 @@ territory of the injection, the untreated liver around it, escape = energy leavi
 import numpy as np
 import pytest
 
+from dosimetry.kernels import load_kernel
+from dosimetry.photons import absorbed_energy_per_decay_MeV
 from sim.dose import compute_dose
 from sim.dose.compartments import (NORMAL, OUTSIDE, UNTREATED, compartments_on_grid,
                                    grid_for_tree)
@@ -58,6 +60,11 @@ def test_segmental_territory_and_untreated_liver(tree):
     assert 0.1 < treated / (treated + untreated) < 0.9
 
 
+#: Share of the absorbed energy per decay that photons carry (Y-90 in liver), from the kernels.
+PHOTON_SHARE = 1.0 - (load_kernel("Y-90", density_g_cm3=1.06).energy_per_decay_MeV
+                      / absorbed_energy_per_decay_MeV("Y-90", 1.06))
+
+
 def test_untreated_liver_receives_cross_fire_and_escape_leaves_the_liver(tree):
     seg = int(np.flatnonzero((tree.depth == 2) & ~tree.is_terminal)[0])
     dep = transport_spheres(tree, np.full(20_000, 25.0), 2500.0, injection=seg,
@@ -71,7 +78,8 @@ def test_untreated_liver_receives_cross_fire_and_escape_leaves_the_liver(tree):
     for src, row in res.energy.items():
         deposited = sum(v for k, v in row.items() if isinstance(k, int) and k != OUTSIDE)
         assert deposited + row["off_liver"] == pytest.approx(row["emitted_J"], rel=3e-3), src
-        assert row["beyond_grid"] == pytest.approx(0.0, abs=3e-3 * row["emitted_J"])
+        # the betas stay on the grid (12 mm margin); photons leave it: at most their share
+        assert -3e-3 * row["emitted_J"] < row["beyond_grid"] <= PHOTON_SHARE * row["emitted_J"]
     e = res.planning["explanation_by_region"]["normal"]
     # crossing out of the treated normal liver includes what the untreated liver receives
     assert e["crossing_out_Gy"] < 0 and e["escape_Gy"] < 0

@@ -5,6 +5,7 @@ Reference values come from physics computed independently here: the ray formula 
 (mean over directions of E(t_exit) - E(t_entry), with the kernel's E(r)), point-mode doses
 averaged over each voxel with a 6^3 Gauss rule, and the absorbed energy per decay.
 """
+from functools import partial
 import math
 
 import numpy as np
@@ -17,6 +18,11 @@ from dosimetry.kernels import load_kernel
 MEV_J = 1.602176634e-13
 TAU_Y90_S = 64.1 * 3600 / math.log(2)
 RHO = 1.04
+
+# the engines against the charged-particle kernel (photons: test_photon_dose.py)
+grid_dose = partial(grid.dose_on_grid, photons=False, density_g_cm3=RHO)
+point_dose = partial(cf.dose_at_points, photons=False, density_g_cm3=RHO)
+voxel_mean = partial(grid.voxel_mean_dose_from_point, photons=False, density_g_cm3=RHO)
 
 
 def ray_voxel_mean(p, lo, hi, n=500, rho=RHO):
@@ -54,7 +60,7 @@ def point_mode_voxel_mean(src, act, centres, h, q=6):
     grid = np.stack(np.meshgrid(x, x, x, indexing="ij"), -1).reshape(-1, 3) * 0.5 * np.asarray(h)
     wts = (w[:, None, None] * w[None, :, None] * w[None, None, :]).ravel() / 8.0
     pts = (np.asarray(centres)[:, None, :] + grid[None]).reshape(-1, 3)
-    d = cf.dose_at_points(pts, src, act, density_g_cm3=RHO)
+    d = point_dose(pts, src, act, density_g_cm3=RHO)
     return (d.reshape(len(centres), -1) * wts).sum(axis=1)
 
 
@@ -67,11 +73,11 @@ def test_face_formula_matches_ray_formula():
              ((0.0, 0.0, 0.0), (0.25, 0.05, -0.05))]         # two voxels away
     for p, lo in cases:
         lo = np.array(lo)
-        got = grid.voxel_mean_dose_from_point(p, lo, lo + h, density_g_cm3=RHO)
+        got = voxel_mean(p, lo, lo + h, density_g_cm3=RHO)
         assert got == pytest.approx(ray_voxel_mean(p, lo, lo + h), rel=2e-4)
     # anisotropic box
     lo, hi = np.array([-0.02, -0.1, -0.3]), np.array([0.03, 0.1, 0.2])
-    got = grid.voxel_mean_dose_from_point((0.01, 0.02, -0.05), lo, hi, density_g_cm3=RHO)
+    got = voxel_mean((0.01, 0.02, -0.05), lo, hi, density_g_cm3=RHO)
     assert got == pytest.approx(ray_voxel_mean((0.01, 0.02, -0.05), lo, hi), rel=2e-4)
 
 
@@ -112,13 +118,13 @@ def test_single_sphere_own_voxel_and_far_voxels(coarse):
     act = 1000.0
     # sphere exactly at a voxel centre (a node of the near table: exact)
     p = centre * h
-    d = grid.dose_on_grid([p], act, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
+    d = grid_dose([p], act, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
                         coarse_factor=coarse)
     own = ray_voxel_mean(p, p - h / 2, p + h / 2) * act * TAU_Y90_S
     assert d[tuple(centre)] == pytest.approx(own, rel=1e-4)
     # sphere off-centre: table interpolation (graded trilinear, < 0.7 % in the own voxel)
     p = centre * h + np.array([0.031, -0.017, 0.0441])
-    d = grid.dose_on_grid([p], act, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
+    d = grid_dose([p], act, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
                         coarse_factor=coarse)
     own = ray_voxel_mean(p, centre * h - h / 2, centre * h + h / 2) * act * TAU_Y90_S
     assert d[tuple(centre)] == pytest.approx(own, rel=0.01)
@@ -152,7 +158,7 @@ def test_dense_random_spheres_match_point_mode(spacing):
     act = rng.uniform(500.0, 3000.0, 2000)
     origin = np.full(3, -1.0) + h / 2
     shape = tuple(int(v) for v in np.ceil(6.0 / h))
-    d = grid.dose_on_grid(src, act, origin_mm=origin, spacing_mm=h, shape=shape,
+    d = grid_dose(src, act, origin_mm=origin, spacing_mm=h, shape=shape,
                         density_g_cm3=RHO)
     lo = np.ceil(2.0 / h).astype(int)
     hi = np.floor(4.0 / h).astype(int)
@@ -163,7 +169,7 @@ def test_dense_random_spheres_match_point_mode(spacing):
         near = np.flatnonzero(np.linalg.norm((src - c) / h, axis=1) < 1.5)
         if near.size:
             ref[i] -= point_mode_voxel_mean(src[near], act[near], c[None], h)[0]
-            ref[i] += sum(act[s] * TAU_Y90_S * grid.voxel_mean_dose_from_point(
+            ref[i] += sum(act[s] * TAU_Y90_S * voxel_mean(
                 src[s], c - h / 2, c + h / 2, density_g_cm3=RHO, gauss_points=10) for s in near)
     got = d[vox[:, 0], vox[:, 1], vox[:, 2]]
     assert np.max(np.abs(got / ref - 1)) < 0.01
@@ -176,7 +182,7 @@ def test_energy_closure():
     rng = np.random.default_rng(3)
     src = 12.8 + rng.normal(0.0, 0.3, (40, 3))
     act = rng.uniform(1000.0, 3000.0, 40)
-    d = grid.dose_on_grid(src, act, origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(n, n, n),
+    d = grid_dose(src, act, origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(n, n, n),
                         density_g_cm3=RHO)
     mass_kg = h**3 * RHO * 1e-6
     e_abs = load_kernel("Y-90", density_g_cm3=RHO).energy_per_decay_MeV
@@ -195,7 +201,7 @@ def test_lattice_gives_K_A_over_M():
     lat = np.stack(np.meshgrid(ijk + 0.3 * a, ijk + 0.11 * a, ijk - 0.07 * a, indexing="ij"),
                    -1).reshape(-1, 3)
     h = a / 8  # 8^3 voxels tile one unit cell exactly
-    d = grid.dose_on_grid(lat, 2500.0, origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(8, 8, 8),
+    d = grid_dose(lat, 2500.0, origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(8, 8, 8),
                         density_g_cm3=RHO)
     e_abs = load_kernel("Y-90", density_g_cm3=RHO).energy_per_decay_MeV
     ka_over_m = 2500.0 * TAU_Y90_S * e_abs * MEV_J / 1e-6
@@ -212,18 +218,18 @@ def test_linearity_additivity_and_outside_spheres():
     act = rng.uniform(100.0, 3000.0, 400)
     kw = dict(origin_mm=np.full(3, 0.1), spacing_mm=0.2, shape=(20, 20, 20),
               fft_precision="double", coarse_factor=None)
-    d = grid.dose_on_grid(src, act, **kw)
-    assert np.allclose(grid.dose_on_grid(src, 2.5 * act, **kw), 2.5 * d, rtol=1e-11, atol=0)
-    parts = (grid.dose_on_grid(src[:150], act[:150], **kw)
-             + grid.dose_on_grid(src[150:], act[150:], **kw))
+    d = grid_dose(src, act, **kw)
+    assert np.allclose(grid_dose(src, 2.5 * act, **kw), 2.5 * d, rtol=1e-11, atol=0)
+    parts = (grid_dose(src[:150], act[:150], **kw)
+             + grid_dose(src[150:], act[150:], **kw))
     assert np.allclose(parts, d, rtol=1e-11, atol=0)
     # a sub-grid sees the spheres outside it: it equals the same voxels of the larger grid
-    sub = grid.dose_on_grid(src, act, **dict(kw, origin_mm=0.1 + 0.2 * np.array([5, 8, 11]),
+    sub = grid_dose(src, act, **dict(kw, origin_mm=0.1 + 0.2 * np.array([5, 8, 11]),
                                            shape=(12, 10, 9)))
     assert np.allclose(sub, d[5:17, 8:18, 11:20], rtol=1e-11, atol=0)
     # a sphere 1 mm outside the grid deposits what point mode says
     far = np.array([[-1.0, 2.0, 2.0]])
-    d1 = grid.dose_on_grid(far, 1000.0, **kw)
+    d1 = grid_dose(far, 1000.0, **kw)
     vox = np.array([[0, 10, 10], [3, 5, 15], [10, 10, 10]])
     ref = point_mode_voxel_mean(far, 1000.0, 0.1 + vox * 0.2, (0.2, 0.2, 0.2))
     assert np.allclose(d1[vox[:, 0], vox[:, 1], vox[:, 2]], ref, rtol=0.01)
@@ -237,15 +243,15 @@ def test_tiling_gives_the_same_result(coarse):
     h, shape = ((0.2, 0.25, 0.3), (25, 20, 17)) if coarse is None else \
         ((0.1, 0.125, 0.15), (50, 40, 34))
     kw = dict(origin_mm=(-0.5, -0.3, -0.2), spacing_mm=h, shape=shape, coarse_factor=coarse)
-    one, info1 = grid.dose_on_grid(src, act, return_info=True, fft_precision="double", **kw)
+    one, info1 = grid_dose(src, act, return_info=True, fft_precision="double", **kw)
     budget = 5e7 if coarse is None else 3.3e7  # ~36 bytes per FFT element (moment level)
-    tiled, info2 = grid.dose_on_grid(src, act, max_fft_bytes=budget, return_info=True,
+    tiled, info2 = grid_dose(src, act, max_fft_bytes=budget, return_info=True,
                                    fft_precision="double", **kw)
     assert info1["fine_tiles"] == 1 and info2["fine_tiles"] > 1
     assert coarse is None or info2["coarse_tiles"] > 1
     assert np.allclose(tiled, one, rtol=1e-11, atol=0)
     # fft_precision is accepted for compatibility: every FFT is float64
-    single = grid.dose_on_grid(src, act, **kw)
+    single = grid_dose(src, act, **kw)
     assert np.allclose(single, one, rtol=1e-11, atol=0)
 
 
@@ -255,8 +261,8 @@ def test_two_levels_match_one_level():
     src = rng.uniform(0.0, 3.0, (200, 3))
     act = rng.uniform(100.0, 3000.0, 200)
     kw = dict(origin_mm=np.full(3, 0.05), spacing_mm=0.1, shape=(30, 30, 30))
-    one = grid.dose_on_grid(src, act, coarse_factor=None, **kw)
-    two, info = grid.dose_on_grid(src, act, coarse_factor=(2, 2, 2), return_info=True, **kw)
+    one = grid_dose(src, act, coarse_factor=None, **kw)
+    two, info = grid_dose(src, act, coarse_factor=(2, 2, 2), return_info=True, **kw)
     assert info["coarse_tiles"] == 1
     assert np.max(np.abs(two / one - 1)) < 2e-3
 
@@ -264,14 +270,14 @@ def test_two_levels_match_one_level():
 def test_bad_input():
     kw = dict(origin_mm=np.zeros(3), spacing_mm=0.1, shape=(4, 4, 4))
     with pytest.raises(ValueError, match="spacing_mm"):
-        grid.dose_on_grid(np.zeros((1, 3)), 1.0, **dict(kw, spacing_mm=-0.1))
+        grid_dose(np.zeros((1, 3)), 1.0, **dict(kw, spacing_mm=-0.1))
     with pytest.raises(ValueError, match="shape"):
-        grid.dose_on_grid(np.zeros((1, 3)), 1.0, **dict(kw, shape=(0, 4, 4)))
+        grid_dose(np.zeros((1, 3)), 1.0, **dict(kw, shape=(0, 4, 4)))
     with pytest.raises(ValueError, match="sphere_activity_Bq"):
-        grid.dose_on_grid(np.zeros((1, 3)), -1.0, **kw)
+        grid_dose(np.zeros((1, 3)), -1.0, **kw)
     with pytest.raises(MemoryError, match="max_fft_bytes"):
-        grid.dose_on_grid(np.zeros((1, 3)), 1.0, max_fft_bytes=1e3, coarse_factor=None, **kw)
-    assert not np.any(grid.dose_on_grid(np.zeros((0, 3)), 1.0, **kw))
+        grid_dose(np.zeros((1, 3)), 1.0, max_fft_bytes=1e3, coarse_factor=None, **kw)
+    assert not np.any(grid_dose(np.zeros((0, 3)), 1.0, **kw))
     for bad, name in ((dict(spacing_mm=20.0), "spacing_mm"), (dict(spacing_mm=np.nan), "spacing_mm"),
                       (dict(origin_mm=(0, np.inf, 0)), "origin_mm"),
                       (dict(density_g_cm3=-1.0), "density_g_cm3"),
@@ -279,9 +285,9 @@ def test_bad_input():
                       (dict(max_fft_bytes=0), "max_fft_bytes"), (dict(shape=(4, 4)), "shape"),
                       (dict(coarse_factor=(0, 1, 1)), "coarse_factor")):
         with pytest.raises(ValueError, match=name):
-            grid.dose_on_grid(np.zeros((1, 3)), 1.0, **dict(kw, **bad))
+            grid_dose(np.zeros((1, 3)), 1.0, **dict(kw, **bad))
     with pytest.raises(ValueError, match="sphere_xyz_mm"):
-        grid.dose_on_grid(np.zeros((1, 2)), 1.0, **kw)
+        grid_dose(np.zeros((1, 2)), 1.0, **kw)
 
 
 def test_near_voxels_3_bounds_single_sphere_errors():
@@ -292,7 +298,7 @@ def test_near_voxels_3_bounds_single_sphere_errors():
     rng = np.random.default_rng(21)
     centre = np.array([12, 12, 12])
     p = (centre + rng.uniform(-0.5, 0.5, 3)) * h
-    d = grid.dose_on_grid([p], 1.0, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
+    d = grid_dose([p], 1.0, origin_mm=np.zeros(3), spacing_mm=h, shape=(n, n, n),
                         near_voxels=3, fft_precision="double")
     offs = np.stack(np.meshgrid(*[np.arange(-6, 7)] * 3, indexing="ij"), -1).reshape(-1, 3)
     cheb = np.abs(offs).max(axis=1)
@@ -302,7 +308,7 @@ def test_near_voxels_3_bounds_single_sphere_errors():
     ref[far] = point_mode_voxel_mean([p], 1.0, vox[far] * h, (h, h, h))
     for i in np.flatnonzero(~far):
         c = vox[i] * h
-        ref[i] = TAU_Y90_S * grid.voxel_mean_dose_from_point(p, c - h / 2, c + h / 2,
+        ref[i] = TAU_Y90_S * voxel_mean(p, c - h / 2, c + h / 2,
                                                            density_g_cm3=RHO, gauss_points=10)
     err = np.abs(d[vox[:, 0], vox[:, 1], vox[:, 2]] / ref - 1)
     assert np.max(err[cheb <= 3]) < 0.01   # exact box: table interpolation only

@@ -1,4 +1,5 @@
 """Point-mode cross-fire dose against the kernel, linearity, additivity and energy closure."""
+from functools import partial
 import math
 
 import numpy as np
@@ -12,6 +13,8 @@ from dosimetry.kernels import load_kernel
 
 MEV_J = 1.602176634e-13
 TAU_Y90_S = 64.1 * 3600 / math.log(2)
+# point mode against the charged-particle kernel in soft tissue (photons: test_photon_dose.py)
+point_dose = partial(cf.dose_at_points, photons=False, density_g_cm3=1.04)
 
 
 @njit(cache=True)
@@ -32,7 +35,7 @@ def dose_at_points_direct(points_mm, sphere_xyz_mm, sphere_activity_Bq):
     """The same sum as point mode by a plain O(P N) double loop (no cell list)."""
     pts = cf.as_points_mm(points_mm, "points_mm")
     xyz, decays = cf.sphere_decays(sphere_xyz_mm, sphere_activity_Bq, "Y-90")
-    tab = cf.radial_table("Y-90", 1.04)
+    tab = cf.radial_table("Y-90", 1.04, photons=False)
     out = np.zeros(pts.shape[0])
     _direct_sum(pts, xyz, decays, tab.g, 1.0 / tab.h_mm, tab.d_near, tab.r_cut_mm, out)
     return out
@@ -42,13 +45,13 @@ def test_single_sphere_reproduces_the_kernel():
     k = load_kernel("Y-90", density_g_cm3=1.04)
     r = np.array([0.02, 0.05, 0.3, 1.0, 2.5, 5.0, 9.0])
     pts = np.c_[r, np.zeros_like(r), np.zeros_like(r)] + 3.0
-    d = cf.dose_at_points(pts, [[3.0, 3.0, 3.0]], 1e5)
+    d = point_dose(pts, [[3.0, 3.0, 3.0]], 1e5)
     # the point kernel D = (dE/dr) / (4 pi r^2 rho), uncapped near the source
     point = k.energy_density_MeV_per_mm(r) * MEV_J / (4 * math.pi * r**2 * 1.04e-6)
     expected = 1e5 * TAU_Y90_S * point
     assert np.allclose(d, expected, rtol=2e-3)  # 1 um table with linear interpolation of r^2 D
     # zero beyond the range
-    far = cf.dose_at_points([[3.0 + 13.0, 3.0, 3.0]], [[3.0, 3.0, 3.0]], 1e5)
+    far = point_dose([[3.0 + 13.0, 3.0, 3.0]], [[3.0, 3.0, 3.0]], 1e5)
     assert far[0] == 0.0
 
 
@@ -57,9 +60,9 @@ def test_linearity_and_additivity():
     src = rng.uniform(0, 4, (300, 3))
     act = rng.uniform(10, 3000, 300)
     pts = rng.uniform(0, 4, (200, 3))
-    d = cf.dose_at_points(pts, src, act)
-    assert np.allclose(cf.dose_at_points(pts, src, 3.0 * act), 3.0 * d, rtol=1e-12)
-    parts = cf.dose_at_points(pts, src[:120], act[:120]) + cf.dose_at_points(pts, src[120:], act[120:])
+    d = point_dose(pts, src, act)
+    assert np.allclose(point_dose(pts, src, 3.0 * act), 3.0 * d, rtol=1e-12)
+    parts = point_dose(pts, src[:120], act[:120]) + point_dose(pts, src[120:], act[120:])
     assert np.allclose(parts, d, rtol=1e-12)
     # the cell list examines a subset of pairs but finds the same sum as the plain double loop
     assert np.allclose(dose_at_points_direct(pts, src, act), d, rtol=1e-12)
@@ -69,7 +72,7 @@ def test_cell_list_matches_direct_sum_over_a_large_box():
     rng = np.random.default_rng(2)
     src = rng.uniform(0, 40, (3000, 3))
     pts = rng.uniform(0, 40, (300, 3))
-    d, pairs = cf.dose_at_points(pts, src, 2500.0, return_pairs=True)
+    d, pairs = point_dose(pts, src, 2500.0, return_pairs=True)
     assert pairs < 300 * 3000  # cells far away were skipped
     assert np.allclose(dose_at_points_direct(pts, src, 2500.0), d, rtol=1e-12)
 
@@ -92,7 +95,7 @@ def test_lattice_of_glass_spheres_gives_K_A_over_M():
     m = 20
     u = (np.arange(m) + 0.5) / m * (a / 2)
     pts = np.stack(np.meshgrid(u, u, u, indexing="ij"), -1).reshape(-1, 3)
-    d = cf.dose_at_points(pts, lat, 2500.0, density_g_cm3=rho)
+    d = point_dose(pts, lat, 2500.0, density_g_cm3=rho)
     expected = 2500.0 * TAU_Y90_S * tab.energy_per_decay_MeV * MEV_J / 1e-6  # Gy in 1 mg
     assert d.mean() == pytest.approx(expected, rel=0.01)
     assert 115 < expected < 125
@@ -105,6 +108,6 @@ def test_dose_rate_integrates_to_one():
 
 def test_bad_input():
     with pytest.raises(ValueError, match="points_mm"):
-        cf.dose_at_points(np.zeros((3, 2)), np.zeros((1, 3)), 1.0)
+        point_dose(np.zeros((3, 2)), np.zeros((1, 3)), 1.0)
     with pytest.raises(ValueError, match="sphere_activity_Bq"):
-        cf.dose_at_points(np.zeros((3, 3)), np.zeros((1, 3)), -1.0)
+        point_dose(np.zeros((3, 3)), np.zeros((1, 3)), -1.0)

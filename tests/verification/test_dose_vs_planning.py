@@ -7,6 +7,8 @@ up to the grid's energy closure. Any other difference would be a bug.
 import numpy as np
 import pytest
 
+from dosimetry.kernels import load_kernel
+from dosimetry.photons import absorbed_energy_per_decay_MeV
 from sim.dose import compute_dose
 from sim.transport import TransportParams, transport_spheres
 from sim.tree import Ellipsoid, Tumour, grow_tree
@@ -54,8 +56,11 @@ def test_whole_liver_ntcp_includes_the_unperfused_liver(case):
 def test_energy_terms_explain_the_difference(case):
     _, _, res = case
     for region, e in res.planning["explanation_by_region"].items():
-        # the grid, extended by the kernel range, holds all the energy of the spheres
-        assert e["grid_energy_fraction"] == pytest.approx(1.0, abs=3e-3), (region, e)
+        # the grid, extended by the beta range, holds all the betas' energy; the photons
+        # (0.42 % of the Y-90 energy absorbed in infinite tissue) mostly leave it
+        photons = 1.0 - (load_kernel("Y-90", density_g_cm3=1.06).energy_per_decay_MeV
+                         / absorbed_energy_per_decay_MeV("Y-90", 1.06))
+        assert 1.0 - photons - 3e-3 < e["grid_energy_fraction"] <= 1.0 + 3e-3, (region, e)
         # so the reported terms, all measured on the grid, add up to the simulated mean
         total = (e["partition_kernel_K_Gy"] + e["escape_Gy"] + e["crossing_out_Gy"]
                  + e["crossing_in_Gy"])

@@ -113,9 +113,14 @@ def test_single_sphere_small_and_large_voxels(h, n):
 
 def test_never_negative_and_zero_where_no_sphere_reaches():
     """One sphere and regions no sphere reaches: no negative value anywhere (nothing below
-    -1e-12 of the sphere's own-voxel dose clipped), and < 1e-9 of the maximum beyond the
-    kernel's range (the tail level's smoothing over its step)."""
+    -1e-12 of the sphere's own-voxel dose clipped), and, for the charged particles alone,
+    < 1e-9 of the maximum beyond the kernel's range (the tail level's smoothing over its
+    step); with photons, no negative value either."""
     for kw in (dict(coarse_factor=(2, 2, 2)), dict(coarse_factor=None)):
+        d = grid.dose_on_grid([[0.3, 0.3, 0.3]], 3000.0, origin_mm=np.full(3, 0.1),
+                              spacing_mm=0.2, shape=(70, 12, 12), density_g_cm3=RHO, **kw)
+        assert d.min() >= 0.0 and d[62:].min() > 0.0  # photons reach beyond the betas
+        kw["photons"] = False
         d, info = grid.dose_on_grid([[0.3, 0.3, 0.3]], 3000.0, origin_mm=np.full(3, 0.1),
                                     spacing_mm=0.2, shape=(70, 12, 12), density_g_cm3=RHO,
                                     return_info=True, **kw)

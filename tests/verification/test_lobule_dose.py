@@ -1,4 +1,5 @@
 """Lobule-level (ball-average) dose: exact limits of the ball kernel."""
+from functools import partial
 import math
 
 import numpy as np
@@ -9,6 +10,8 @@ from dosimetry.kernels import load_kernel
 from dosimetry.lobule import LOBULE_BALL_RADIUS_MM, LOBULE_VOLUME_MM3, dose_in_balls
 
 MEV_J = 1.602176634e-13
+# ball means against the charged-particle kernel in soft tissue (photons: test_photon_dose.py)
+ball_dose = partial(dose_in_balls, photons=False, density_g_cm3=1.04)
 
 
 def test_lobule_volume():
@@ -20,7 +23,7 @@ def test_lobule_volume():
 @pytest.mark.parametrize("R", [0.5, 2.0])
 def test_source_at_the_centre_gives_energy_within_R(R):
     k = load_kernel("Y-90", density_g_cm3=1.04)
-    d = dose_in_balls([[0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0]], 1e3, radius_mm=R)
+    d = ball_dose([[0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0]], 1e3, radius_mm=R)
     mass_kg = 1.04e-6 * 4 / 3 * math.pi * R**3
     expected = decays_complete(1e3) * k.energy_within_MeV(R) * MEV_J / mass_kg
     assert d[0] == pytest.approx(expected, rel=2e-3)
@@ -28,9 +31,9 @@ def test_source_at_the_centre_gives_energy_within_R(R):
 
 def test_far_source_matches_the_point_kernel():
     # far from the ball the kernel is nearly linear across it: ball mean ~ point value
-    tab = radial_table("Y-90", 1.04)
+    tab = radial_table("Y-90", 1.04, photons=False)
     s = 4.0
-    d = dose_in_balls([[0.0, 0.0, 0.0]], [[s, 0.0, 0.0]], 1e3, radius_mm=0.2)
+    d = ball_dose([[0.0, 0.0, 0.0]], [[s, 0.0, 0.0]], 1e3, radius_mm=0.2)
     assert d[0] == pytest.approx(decays_complete(1e3) * tab.dose_per_decay_Gy(s), rel=5e-3)
 
 
@@ -42,7 +45,7 @@ def test_energy_closure_over_a_lattice_of_balls():
     ax = np.arange(-13.0, 13.0 + 1e-9, a)
     c = np.stack(np.meshgrid(ax, ax, ax, indexing="ij"), -1).reshape(-1, 3)
     src = np.array([[0.123, -0.2, 0.07]])
-    d = dose_in_balls(c, src, 1.0, radius_mm=R)
+    d = ball_dose(c, src, 1.0, radius_mm=R)
     k = load_kernel("Y-90", density_g_cm3=1.04)
     mass = 1.04e-6 * a**3  # ball mass = cell mass
     total = np.sum(d) * mass
@@ -58,9 +61,9 @@ def test_split_method_equals_the_exact_sum_on_a_clustered_field():
     src = (c[:, None, :] + rng.normal(0, 0.05, (300, 30, 3))).reshape(-1, 3)
     src = np.concatenate([src, rng.uniform(0, 30, (20000, 3))])
     centres = np.concatenate([rng.uniform(3, 27, (2000, 3)), c[:200] + 0.4])
-    exact = dose_in_balls(centres, src, 2500.0, method="exact", density_g_cm3=1.06)
-    split = dose_in_balls(centres, src, 2500.0, method="split", density_g_cm3=1.06)
+    exact = ball_dose(centres, src, 2500.0, method="exact", density_g_cm3=1.06)
+    split = ball_dose(centres, src, 2500.0, method="split", density_g_cm3=1.06)
     err = np.abs(split / exact - 1)
     assert err.max() < 1e-3
     # auto picks the exact sum on a case this small
-    assert np.array_equal(dose_in_balls(centres, src, 2500.0, density_g_cm3=1.06), exact)
+    assert np.array_equal(ball_dose(centres, src, 2500.0, density_g_cm3=1.06), exact)

@@ -17,8 +17,10 @@ TUMOURS = (Tumour((5, 0, 0), 3.5, vascularity=4.0),
 @pytest.fixture(scope="module", params=[3.0, 2.7], ids=["k3", "k2.7"])
 def grown(request):
     k = request.param
+    # flows exactly proportional to demand: the radius sizing itself is under test here
+    # (with perfusion heterogeneity: tests/verification/test_heterogeneity.py)
     t = grow_tree(domain=DOMAIN, root_xyz_mm=(-15, 0, 0), root_radius_um=800.0, tumours=TUMOURS,
-                  murray_exponent=k, rng=17)
+                  murray_exponent=k, flow_rd_1g=0.0, rng=17)
     return k, t, solve_flow(t, inlet_pressure_mmHg=98.0, terminal_pressure_mmHg=25.0)
 
 
