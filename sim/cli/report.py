@@ -83,6 +83,10 @@ def print_tree_summary(con, s) -> None:
     con.print(escape(f"segments {s['segments']:,}, terminals {s['terminals']:,}, terminal depth "
               f"min/mean/max {s['terminal_depth_min']}/{s['terminal_depth_mean']:.1f}/"
               f"{s['terminal_depth_max']}"))
+    if "bifurcations_to_terminal_mean" in s:
+        con.print(escape(f"bifurcations root -> terminal: mean {s['bifurcations_to_terminal_mean']:.1f}, "
+                         f"SD {s['bifurcations_to_terminal_sd']:.1f}, max "
+                         f"{s['bifurcations_to_terminal_max']}"))
     con.print(escape(f"radius {s['radius_um_min']:.1f}-{s['radius_um_max']:.1f} um (terminal mean "
               f"{s['terminal_radius_um_mean']:.1f} um), perfused mass {s['perfused_mass_g']:.2f} g"))
     if "inlet_flow_mL_min" in s:

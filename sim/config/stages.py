@@ -72,13 +72,19 @@ GENERATOR_KEYS = {
     "bifurcating": {"generations", "split_ratio", "terminal_radius_um", "root_radius_um",
                     "murray_exponent", "lobule_mass_mg", "root_xyz_mm", "length_to_radius"},
     "grown": {"domain", "root_xyz_mm", "root_radius_um", "terminal_mass_mg",
-              "tissue_density_g_cm3", "murray_exponent", "tumours", "minor_share_beta"},
+              "tissue_density_g_cm3", "murray_exponent", "tumours", "minor_share_beta",
+              "branching", "side_branch_spacing"},
     "file": {"path"},
 }
 
 
 class TreeSpec(_Section):
-    """Arterial tree: ``bifurcating`` (teaching tree), ``grown`` (space filling) or ``file``."""
+    """Arterial tree: ``bifurcating`` (teaching tree), ``grown`` (space filling) or ``file``.
+
+    A grown tree's ``branching`` is ``partition`` (shallow: binary space partition, minor
+    shares from ``minor_share_beta``) or ``trunks`` (deep: side branches every
+    ``side_branch_spacing`` terminal cell sides along long trunks, as in CCO trees; see
+    :mod:`sim.tree.trunks`)."""
 
     generator: Literal["bifurcating", "grown", "file"] = "grown"
     generations: int = Field(default=10, ge=0, le=22)
@@ -94,6 +100,8 @@ class TreeSpec(_Section):
     tissue_density_g_cm3: float = Field(default=LIVER_DENSITY_G_CM3, gt=0.5, le=2.0)
     tumours: list[TumourSpec] = []
     minor_share_beta: list[float] = [2.0, 1.0]
+    branching: Literal["partition", "trunks"] = "partition"
+    side_branch_spacing: float = Field(default=0.75, gt=0.05, le=100.0)
     path: InputPath | None = None
 
     _r = field_validator("root_xyz_mm")(lambda v: _vec3(v, "root_xyz_mm"))
@@ -113,6 +121,10 @@ class TreeSpec(_Section):
         if self.generator == "file" and self.path is None:
             raise KeyValueError("path", None, "required for a tree loaded from a file "
                                 "(.csv or .h5)")
+        unused = {"partition": "side_branch_spacing", "trunks": "minor_share_beta"}[self.branching]
+        if unused in self.model_fields_set:
+            raise KeyValueError(unused, getattr(self, unused),
+                                f"not used by branching = {self.branching!r}")
         if len(self.minor_share_beta) != 2 or min(self.minor_share_beta) <= 0:
             raise KeyValueError("minor_share_beta", self.minor_share_beta,
                                 "needs two numbers > 0 (Beta(a, b) parameters)")

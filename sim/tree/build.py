@@ -40,7 +40,8 @@ def build_tree(spec, rng=None) -> TreeArrays:
                          root_radius_um=spec.root_radius_um, terminal_mass_mg=spec.terminal_mass_mg,
                          tissue_density_g_cm3=spec.tissue_density_g_cm3,
                          murray_exponent=spec.murray_exponent, tumours=tumours,
-                         minor_share_beta=tuple(spec.minor_share_beta), rng=rng)
+                         minor_share_beta=tuple(spec.minor_share_beta), branching=spec.branching,
+                         side_branch_spacing=spec.side_branch_spacing, rng=rng)
     path = Path(spec.path)
     if path.suffix.lower() == ".csv":
         return load_tree_csv(path)
