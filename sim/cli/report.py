@@ -122,6 +122,8 @@ def print_transport_summary(con, s) -> None:
                   f"{s['tumour_to_normal']:.3g}"))
     if s["stasis_at_sphere"] >= 0:
         con.print(escape(f"stasis after {s['stasis_at_sphere']:,} spheres"))
+    if s.get("transport_engine"):
+        con.print(escape(f"transport engine: {s['transport_engine']}"))
 
 
 def print_kernel_report(con, out) -> None:

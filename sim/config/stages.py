@@ -122,7 +122,7 @@ class TreeSpec(_Section):
             raise KeyValueError("path", None, "required for a tree loaded from a file "
                                 "(.csv or .h5)")
         unused = {"partition": "side_branch_spacing", "trunks": "minor_share_beta"}[self.branching]
-        if unused in self.model_fields_set:
+        if getattr(self, unused) != type(self).model_fields[unused].default:
             raise KeyValueError(unused, getattr(self, unused),
                                 f"not used by branching = {self.branching!r}")
         if len(self.minor_share_beta) != 2 or min(self.minor_share_beta) <= 0:
@@ -215,11 +215,20 @@ class TransportParams(_TransportPhysics):
 
 
 class TransportSpec(_TransportPhysics):
-    """The ``[transport]`` section (see :mod:`sim.transport`)."""
+    """The ``[transport]`` section (see :mod:`sim.transport`); ``engine`` picks the transport
+    engine (:mod:`sim.transport.engines`, default ``auto``: the fastest for the tree)."""
 
     injection: int | Literal["root", "lobar", "segmental", "selective"] = "root"
     lung_shunt: Literal["global", "tumour"] = "global"
     max_spheres: int = Field(default=200_000_000, ge=1, le=10**9)
+    engine: Literal["auto", "split", "walk", "paths"] = "auto"
+
+    @model_validator(mode="after")
+    def _engine(self):
+        if self.engine == "split" and self.embolic != "none":
+            raise KeyValueError("engine", self.engine, "needs embolic = \"none\" (the split "
+                                "engine has no embolic feedback; use walk, paths or auto)")
+        return self
 
     def params(self, lung_shunt_fraction: float) -> TransportParams:
         """The model parameters, with the patient's LSF when the shunt is global."""

@@ -74,6 +74,16 @@ def branch_weight(bias_c, g_c):
 
 
 @njit(cache=True, inline="always")
+def conductance(r):
+    """1 / r with an occluded (inf) resistance -> 0 and a zero one -> :data:`BIG`."""
+    if r == INF:
+        return 0.0
+    if r == 0.0:
+        return BIG
+    return 1.0 / r
+
+
+@njit(cache=True, inline="always")
 def terminal_g(r, tr):
     """Conductance of a terminal segment of resistance r behind an extra resistance tr."""
     s = r + tr
@@ -197,6 +207,27 @@ def heavy_first_order(parent, child_start, child_index, inject):
             stack[top] = heavy[i]  # popped next: the heavy child follows its parent
             top += 1
     return order, heavy
+
+
+@njit(cache=True)
+def layout_reach(lay, nd):
+    """pi[k]: probability that an untrapped unit entering node 0 passes node k (the branch
+    probabilities of the current flow, on the layout)."""
+    n = nd.shape[0]
+    pi = np.zeros(n)
+    pi[0] = 1.0
+    for k in range(n):
+        if lay.terminal[k] or pi[k] == 0.0:
+            continue
+        wh = branch_weight(nd[k + 1, BIAS], nd[k + 1, G])
+        tot = wh + nd[k, LW]
+        if tot <= 0.0:
+            continue
+        pi[k + 1] = pi[k] * (wh / tot)
+        for t in range(lay.light_start[k], lay.light_start[k + 1]):
+            c = lay.light_index[t]
+            pi[c] = pi[k] * (branch_weight(nd[c, BIAS], nd[c, G]) / tot)
+    return pi
 
 
 @njit(cache=True)

@@ -1,7 +1,7 @@
 """Numba kernels of the transport without embolic feedback (``split`` engine).
 
 With a frozen flow field, units are independent and each one's walk is a Markov chain down
-the tree. Walked without size trapping it ends at a terminal T with probability pi(T), the
+the tree (this engine runs on the tree's own segment order, without the feedback layout). Walked without size trapping it ends at a terminal T with probability pi(T), the
 product of the branch probabilities on the way (:func:`reach_probabilities`); size trapping
 stops it at the first vessel on the path root -> T narrower than the unit, a function of T
 and the unit's diameter alone. So each unit draws T from pi with Walker's alias method (O(1))
@@ -20,47 +20,57 @@ import numpy as np
 from numba import njit, prange
 
 from dosimetry.rng import stream_state as _stream, xorshift_next as _next
-from sim.transport._kernels import BIAS, DIAM, G, LW, branch_weight
+from sim.transport._kernels import branch_weight, conductance
 from sim.transport.fates import LIVER, LUNG, REFLUX
 
 
 @njit(cache=True)
-def reach_probabilities(lay, nd):
-    """pi[k]: probability that an untrapped unit entering node 0 passes node k (terminals:
-    ends there). Returns (pi, blocked): ``blocked`` when no child of node 0 carries flow
-    (every unit stacks at the injection)."""
-    n = nd.shape[0]
+def reach_probabilities(parent, child_start, child_index, sub_R, bias, inject):
+    """pi[i]: probability that an untrapped unit entering segment ``inject`` passes segment i
+    (terminals: ends there), from the subtree resistances of a frozen flow field. Returns
+    (pi, blocked): ``blocked`` when no child of ``inject`` carries flow (every unit stacks
+    at the catheter). An empty ``bias`` means no bias."""
+    n = parent.shape[0]
+    unbiased = bias.shape[0] == 0
     pi = np.zeros(n)
-    pi[0] = 1.0
+    pi[inject] = 1.0
     blocked = False
-    for k in range(n):
-        if lay.terminal[k] or pi[k] == 0.0:
+    for i in range(inject, n):
+        c0 = child_start[i]
+        c1 = child_start[i + 1]
+        if c0 == c1 or pi[i] == 0.0:
             continue
-        wh = branch_weight(nd[k + 1, BIAS], nd[k + 1, G])
-        tot = wh + nd[k, LW]
+        tot = 0.0
+        for t in range(c0, c1):
+            c = child_index[t]
+            tot += branch_weight(1.0 if unbiased else bias[c], conductance(sub_R[c]))
         if tot <= 0.0:
-            blocked = k == 0
+            blocked = i == inject
             continue
-        pi[k + 1] = pi[k] * (wh / tot)
-        for t in range(lay.light_start[k], lay.light_start[k + 1]):
-            c = lay.light_index[t]
-            pi[c] = pi[k] * (branch_weight(nd[c, BIAS], nd[c, G]) / tot)
+        for t in range(c0, c1):
+            c = child_index[t]
+            w = branch_weight(1.0 if unbiased else bias[c], conductance(sub_R[c]))
+            pi[c] = pi[i] * (w / tot)
     return pi, blocked
 
 
 @njit(cache=True)
-def records(lay, nd):
-    """Running minimum ``pm`` of the vessel diameter from node 0 down to each node and the
-    deepest "record" node ``rec`` at or above it (where the running minimum last dropped)."""
-    n = nd.shape[0]
-    pm = np.empty(n)
-    rec = np.empty(n, dtype=np.int64)
-    pm[0] = nd[0, DIAM]
-    rec[0] = 0
-    for k in range(1, n):
-        p = lay.parent[k]
-        if nd[k, DIAM] < pm[p]:
-            pm[k] = nd[k, DIAM]
+def records(parent, radius_um, inject):
+    """Running minimum ``pm`` of the vessel diameter [um] from ``inject`` down to each
+    segment of its subtree and the deepest "record" segment ``rec`` at or above it (where the
+    running minimum last dropped); ``pm`` is inf above ``inject``."""
+    n = parent.shape[0]
+    pm = np.full(n, np.inf)
+    rec = np.full(n, -1, dtype=np.int32)
+    pm[inject] = 2.0 * radius_um[inject]
+    rec[inject] = inject
+    for k in range(inject + 1, n):
+        p = parent[k]
+        if p < inject or rec[p] < 0:
+            continue  # not below the catheter
+        d = 2.0 * radius_um[k]
+        if d < pm[p]:
+            pm[k] = d
             rec[k] = k
         else:
             pm[k] = pm[p]
@@ -108,51 +118,110 @@ def alias_table(prob):
     return accept, alias
 
 
+#: Columns of a slot record: acceptance probability, then for the slot's terminal and for
+#: its alias (3 columns further) the tree segment, the narrowest diameter above the terminal
+#: [um] and a tumour flag, so that a draw reads one 64-byte record.
+ACCEPT, SEG, PM, TUMOUR, A_SEG, A_PM, A_TUMOUR = range(7)
+
+
+@njit(cache=True)
+def slot_records(terminals, prob, pm, parent, region):
+    """Alias table over ``terminals`` (probabilities ``prob``) as (K, 8) slot records."""
+    accept, alias = alias_table(prob)
+    k = terminals.shape[0]
+    out = np.zeros((k, 8))
+    for j in range(k):
+        out[j, ACCEPT] = accept[j]
+        for side in range(2):
+            a = terminals[j] if side == 0 else terminals[alias[j]]
+            o = 3 * side
+            out[j, SEG + o] = a
+            out[j, PM + o] = pm[parent[a]] if parent[a] >= 0 else np.inf
+            out[j, TUMOUR + o] = 1.0 if region[a] > 0 else 0.0
+    return out
+
+
+@njit(cache=True, inline="always")
+def _draw(seed, index, kslots):
+    """The unit's first three draws: lung-shunt uniform, slot, acceptance uniform."""
+    state = _stream(seed, index)
+    state, u = _next(state)
+    state, v = _next(state)
+    j = min(int(v * kslots), kslots - 1)
+    state, w = _next(state)
+    return state, u, j, w
+
+
 @njit(cache=True, parallel=True)
-def transport_split(lay, slot_node, slot_pm, accept, alias, pm, rec, lsf, tumour_shunt, blocked,
-                    trap_d, start_index, seed, out_segment, out_fate, out_stacked):
-    """Transport independent units in parallel: lung shunt, terminal drawn from pi by the
-    alias table, trapping vessel among the path's record nodes, tumour shunt. Segments are
-    written as tree segment indices."""
+def transport_split(slots, lsf, tumour_shunt, blocked, trap_d, start_index, seed, out_segment,
+                    out_fate):
+    """Transport independent units in parallel, pass 1.
+
+    Without branches, so that the random slot reads overlap: lung shunt, then the terminal
+    drawn from pi by the alias table. A unit that may be trapped above its terminal or be
+    shunted by a tumour gets the segment -2 - terminal, for :func:`finish_split` (a separate
+    kernel: fused into one loop, the rare branchy work slowed every unit four-fold).
+    """
     n = trap_d.shape[0]
-    kslots = accept.shape[0]
-    parent, region, order = lay.parent, lay.region, lay.order
+    kslots = slots.shape[0]
+    shunt = tumour_shunt > 0.0
+    stop = int(blocked)
     for t in prange(n):
-        state = _stream(seed, start_index + t)
-        state, u = _next(state)
-        out_segment[t] = -1
-        out_stacked[t] = False
-        if u < lsf:
-            out_fate[t] = LUNG
+        state, u, j, w = _draw(seed, start_index + t, kslots)
+        o = 3 * int(w >= slots[j, ACCEPT])  # the alias side
+        seg = int(slots[j, SEG + o])
+        lung = int(u < lsf)
+        gone = lung | stop  # blocked: stacked at the catheter, refluxed
+        more = int((float(trap_d[t]) > slots[j, PM + o]) | (shunt & (slots[j, TUMOUR + o] > 0.0)))
+        seg = seg - more * (2 * seg + 2)  # -2 - seg when marked
+        out_segment[t] = seg - gone * (seg + 1)
+        out_fate[t] = LIVER + lung * (LUNG - LIVER) + (gone - lung) * (REFLUX - LIVER)
+
+
+@njit(cache=True, parallel=True)
+def finish_split(parent, region, pm, rec, tumour_shunt, trap_d, start_index, seed,
+                 out_segment, out_fate):
+    """Pass 2 for the marked units: the trapping vessel is the first record node narrower
+    than the unit on the path to its terminal; then the tumour shunt draw (the unit's fourth
+    draw)."""
+    for t in prange(trap_d.shape[0]):
+        if out_segment[t] > -2:
             continue
-        if blocked:  # stacked behind an occluded injection: refluxed
-            out_fate[t] = REFLUX
-            continue
-        state, u = _next(state)
-        j = int(u * kslots)
-        if j >= kslots:
-            j = kslots - 1
-        state, u = _next(state)
-        if u >= accept[j]:
-            j = alias[j]
-        site = slot_node[j]
+        site = -2 - out_segment[t]
         d = float(trap_d[t])
-        if d > slot_pm[j]:  # trapped above the terminal: the first record narrower than d
+        if d > pm[site]:  # the first record narrower than d on the path
             x = rec[site]
             while True:
                 y = parent[x]
                 if y < 0:
                     break
                 z = rec[y]
-                if pm[z] < d:
-                    x = z
-                else:
+                if z < 0 or pm[z] >= d:
                     break
+                x = z
             site = x
+        out_segment[t] = site
         if tumour_shunt > 0.0 and region[site] > 0:
-            state, u = _next(state)
+            state = _stream(seed, start_index + t)
+            for _ in range(4):
+                state, u = _next(state)
             if u < tumour_shunt:
                 out_fate[t] = LUNG
-                continue
-        out_fate[t] = LIVER
-        out_segment[t] = order[site]
+                out_segment[t] = -1
+
+
+@njit(cache=True, parallel=True)
+def lodged_counts(segment, fate, mult, n_segments, n_blocks):
+    """Spheres lodged per segment: liver units' multiplicities (``mult`` empty: 1 each),
+    counted in ``n_blocks`` private histograms (no shared writes) and summed."""
+    n = segment.shape[0]
+    hist = np.zeros((n_blocks, n_segments), dtype=np.int32)
+    step = (n + n_blocks - 1) // n_blocks
+    for b in prange(n_blocks):
+        for t in range(b * step, min(n, (b + 1) * step)):
+            if fate[t] == LIVER:
+                hist[b, segment[t]] += 1 if mult.shape[0] == 0 else mult[t]
+    out = hist[0].astype(np.int64)
+    for b in range(1, n_blocks):
+        out += hist[b]
+    return out

@@ -25,22 +25,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 
+import numba
 import numpy as np
 
 from sim.transport import _feedback_kernels as _fk
 from sim.transport import _kernels as _k
 from sim.transport import _split_kernels as _sk
 from sim.transport import layout as _lay
-from sim.transport.fates import EMB_NONE, EMBOLIC_MODES, LIVER
+from sim.transport.fates import EMB_NONE, EMBOLIC_MODES
 
 __all__ = ["ENGINES", "ParcelResult", "transport_parcels", "choose_engine", "pressure_drop"]
 
 #: Engine names accepted by :func:`transport_parcels`.
 ENGINES = ("auto", "split", "walk", "paths")
-#: Cost model of the feedback engines [ns per unit] (benchmarks/transport.py, 2 cores):
-#: walk ~ WALK_NS_PER_NODE x depth; paths ~ PATHS_NS_PER_LEVEL x (light edges + 1) x levels.
-WALK_NS_PER_NODE = 12.0
-PATHS_NS_PER_LEVEL = 60.0
+#: Cost model of the feedback engines [ns per unit], fitted to ``benchmarks/transport.py``
+#: runs (CPU time, 2e5 resin spheres, 10 trees of 4e4-3.7e6 segments and flow-weighted depths
+#: 16-450; it picks the faster engine on all ten): with d the mean number of nodes and l the
+#: mean number of light edges from the catheter to a terminal, and g = max(0, log2 n - 15)
+#: for n nodes (cache misses grow with the tree),
+#: walk = (6 + 2 g) d + 150 (l + 1) and paths = 230 (l + 1) + 600 g.
 #: Above this thinning bound (strong straight-ratio bias) ``paths`` proposes too many exits.
 MAX_KAPPA = 4.0
 
@@ -67,14 +70,13 @@ def pressure_drop(state) -> float:
 
 
 def choose_engine(lay, nd, params, kappa) -> tuple[str, dict]:
-    """The engine ``auto`` runs and the numbers it was chosen on."""
+    """The engine ``auto`` runs and the numbers it was chosen on (see the cost model)."""
     if EMBOLIC_MODES[params.embolic] == EMB_NONE:
         return "split", {}
-    pi, _ = _sk.reach_probabilities(lay, nd)
-    prof = _lay.depth_profile(lay, pi)
-    n = max(lay.parent.size, 2)
-    walk = WALK_NS_PER_NODE * prof["depth"]
-    paths = PATHS_NS_PER_LEVEL * (prof["light_edges"] + 1.0) * math.log2(n)
+    prof = _lay.depth_profile(lay, _k.layout_reach(lay, nd))
+    g = max(0.0, math.log2(max(lay.parent.size, 2)) - 15.0)
+    walk = (6.0 + 2.0 * g) * prof["depth"] + 150.0 * (prof["light_edges"] + 1.0)
+    paths = 230.0 * (prof["light_edges"] + 1.0) + 600.0 * g
     prof.update(walk_ns=walk, paths_ns=paths, kappa=kappa)
     if kappa > MAX_KAPPA or not np.isfinite(kappa):
         return "walk", prof
@@ -100,64 +102,73 @@ def transport_parcels(tree, trap_diameter_um, multiplicity=None, *, inject, para
     """
     if engine not in ENGINES:
         raise ValueError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
+    if engine == "split" and params.embolic != "none":
+        raise ValueError("the split engine has no embolic feedback: use embolic = \"none\", "
+                         "or the walk, paths or auto engine")
     d = np.ascontiguousarray(trap_diameter_um, dtype=np.float32)
     mult = (np.zeros(0, np.int64) if multiplicity is None
             else np.ascontiguousarray(multiplicity, dtype=np.int64))
     if mult.size and (mult.shape != d.shape or mult.min() < 1):
         raise ValueError("multiplicity must hold one integer >= 1 per unit")
-    lay = _lay.build_layout(tree, inject)
-    nd = _lay.node_records(tree, lay, state, _lay.branch_bias(tree, params.straight_ratio))
-    e_th, r_th = _lay.thevenin(tree, state, inject, pressure_drop(state))
-    kappa = _lay.thinning_bound(lay, nd)
-    q0 = float(_k.injected_flow(_k.FeedbackParams(0, 0, 0, 1, 0, 0, 0, e_th, r_th, False, 1),
-                                nd[0, _k.G]))
-    if engine == "auto":
-        engine, _ = choose_engine(lay, nd, params, kappa)
     emb = EMBOLIC_MODES[params.embolic]
+    bias = _lay.branch_bias(tree, params.straight_ratio)
+    e_th, r_th = _lay.thevenin(tree, state, inject, pressure_drop(state))
     p = _k.FeedbackParams(params.lung_shunt_fraction, params.tumour_shunt_fraction, emb,
                           float(params.spheres_to_occlude), float(params.embolic_fraction),
-                          params.stasis_fraction, q0, e_th, r_th,
-                          params.after_stasis == "undelivered", kappa)
+                          params.stasis_fraction, 0.0, e_th, r_th,
+                          params.after_stasis == "undelivered", 1.0)
+    q0 = float(_k.injected_flow(p, _k.conductance(state.subtree_resistance[inject])))
     n = d.size
     fate = np.empty(n, np.int8)
     seg = np.empty(n, np.int32)
+    if engine == "split" or (engine == "auto" and emb == EMB_NONE):
+        _run_split(tree, state, inject, bias, p, d, seed, fate, seg, chunk, bar)
+        n_lodged = _sk.lodged_counts(seg, fate, mult, tree.n_segments,
+                                     max(1, min(numba.get_num_threads(), n // 100_000)))
+        # nothing stacks without feedback (only at a blocked catheter, and that refluxes)
+        stacked = np.broadcast_to(np.False_, (n,))
+        return ParcelResult(fate, seg, stacked, n_lodged, -1, (q0, q0), "split")
     stacked = np.empty(n, np.bool_)
+    lay = _lay.build_layout(tree, inject)
+    nd = _lay.node_records(tree, lay, state, np.ones(tree.n_segments) if bias.size == 0
+                           else bias)
+    del bias
+    kappa = _lay.thinning_bound(lay, nd)
+    q0 = float(_k.injected_flow(p, nd[0, _k.G]))
+    p = p._replace(q0=q0, kappa=kappa)
+    if engine == "auto":
+        engine, _ = choose_engine(lay, nd, params, kappa)
+    lodged = np.zeros(lay.parent.size, np.int64)
+    stasis_at = _run_feedback(lay, nd, p, engine, d, mult, seed, lodged, fate, seg, stacked,
+                              chunk, bar)
     n_lodged = np.zeros(tree.n_segments, np.int64)
-    stasis_at = -1
-    if engine == "split":
-        _run_split(lay, nd, p, d, seed, fate, seg, stacked, chunk, bar)
-        sel = fate == LIVER
-        n_lodged = np.bincount(seg[sel], weights=None if mult.size == 0 else mult[sel],
-                               minlength=tree.n_segments).astype(np.int64)
-    else:
-        lodged = np.zeros(lay.parent.size, np.int64)
-        stasis_at = _run_feedback(lay, nd, p, engine, d, mult, seed, lodged, fate, seg,
-                                  stacked, chunk, bar)
-        n_lodged[lay.order] = lodged
-        if emb != EMB_NONE:
-            state.segment_resistance[lay.order] = nd[:, _k.R]
-            state.resolve()
-    sub = state.subtree_resistance[inject]
-    g1 = 0.0 if sub == np.inf else (1e300 if sub == 0 else 1.0 / sub)
-    q1 = float(_k.injected_flow(p, g1))
+    n_lodged[lay.order] = lodged
+    if emb != EMB_NONE:
+        state.segment_resistance[lay.order] = nd[:, _k.R]
+        state.resolve()
+    q1 = float(_k.injected_flow(p, _k.conductance(state.subtree_resistance[inject])))
     return ParcelResult(fate, seg, stacked, n_lodged, stasis_at, (q0, q1), engine)
 
 
-def _run_split(lay, nd, p, d, seed, fate, seg, stacked, chunk, bar):
-    """No feedback: reach probabilities, alias table, records, then the parallel kernel."""
-    pi, blocked = _sk.reach_probabilities(lay, nd)
-    term = np.flatnonzero(lay.terminal & (pi > 0))
+def _run_split(tree, state, inject, bias, p, d, seed, fate, seg, chunk, bar):
+    """No feedback: reach probabilities, alias table, records, then the parallel kernels."""
+    pi, blocked = _sk.reach_probabilities(tree.parent, tree.child_start, tree.child_index,
+                                          state.subtree_resistance, bias, inject)
+    term = np.flatnonzero(tree.is_terminal & (pi > 0))
     if term.size == 0:
-        term = np.zeros(1, np.int64)  # unused: every unit stacks (blocked)
+        term = np.array([inject], np.int64)  # unused: every unit stacks (blocked)
         blocked = True
-    accept, alias = _sk.alias_table(np.ascontiguousarray(pi[term]))
-    pm, rec = _sk.records(lay, nd)
-    slot_pm = np.ascontiguousarray(pm[term])
-    n = d.size
-    for start in range(0, n, chunk):
-        sl = slice(start, min(n, start + chunk))
-        _sk.transport_split(lay, term, slot_pm, accept, alias, pm, rec, p.lsf, p.tumour_shunt,
-                            blocked, d[sl], start, seed, seg[sl], fate[sl], stacked[sl])
+    prob = np.ascontiguousarray(pi[term])
+    del pi
+    pm, rec = _sk.records(tree.parent, tree.radius_um, inject)
+    slots = _sk.slot_records(term, prob, pm, tree.parent, tree.region)
+    del term, prob
+    for start in range(0, d.size, chunk):
+        sl = slice(start, min(d.size, start + chunk))
+        _sk.transport_split(slots, p.lsf, p.tumour_shunt, blocked, d[sl], start, seed,
+                            seg[sl], fate[sl])
+        _sk.finish_split(tree.parent, tree.region, pm, rec, p.tumour_shunt, d[sl], start, seed,
+                         seg[sl], fate[sl])
         if bar is not None:
             bar.advance(sl.stop - start)
 

@@ -38,19 +38,20 @@ def straight_children(tree) -> np.ndarray:
 
 
 def branch_bias(tree, straight_ratio: float) -> np.ndarray:
-    """Weight of each segment at its parent's bifurcation, (N,) float64.
+    """Weight of each segment at its parent's bifurcation, (N,) float64, or an empty array
+    when there is no bias (every weight 1).
 
     A unit enters child c with probability ``bias[c] G[c] / sum(bias G)`` over the children
     (G the subtree conductances): the straight (best-aligned) child gets s and the others
-    1 - s (Crookston et al. 2019), all 1 when s = 0.5 (flow-proportional). Other static
-    per-child biases multiply in here.
+    1 - s (Crookston et al. 2019); s = 0.5 is flow-proportional. Other static per-child
+    biases multiply in here.
     """
-    bias = np.ones(tree.n_segments)
-    if straight_ratio != 0.5:
-        bias[:] = 1.0 - straight_ratio
-        k = straight_children(tree)
-        bias[k[k >= 0]] = straight_ratio
-        bias[0] = 1.0
+    if straight_ratio == 0.5:
+        return np.zeros(0)
+    bias = np.full(tree.n_segments, 1.0 - straight_ratio)
+    k = straight_children(tree)
+    bias[k[k >= 0]] = straight_ratio
+    bias[0] = 1.0
     return bias
 
 
