@@ -123,8 +123,13 @@ def run_transport(scenario: Scenario, anatomy: Anatomy, *, progress=False) -> Tr
         raise ValueError(f"{rx.n_spheres:.3g} spheres ({activity:.3g} GBq of {dev.key} on day "
                          f"{rx.days_after_calibration:g}) exceed transport.max_spheres "
                          f"({scenario.transport.max_spheres:.3g})")
+    t = scenario.transport
+    # the linear embolic model occludes a vessel after N_occ spheres: at most N_occ per
+    # segment can lodge (the estimate's bound on the spheres in the liver)
+    cap = (int(t.spheres_to_occlude * tree.subtree(anatomy.injection).sum())
+           if t.embolic == "linear" else None)
     check_memory(estimate_peak_bytes(rx.n_spheres, tree.n_segments,
-                                     grid_voxels(scenario, anatomy)),
+                                     grid_voxels(scenario, anatomy), n_liver=cap),
                  f"{rx.n_spheres:,} spheres of {dev.key} in a {tree.n_segments:,}-segment tree")
     d = dev.sample_diameters_um(rx.n_spheres, stage_rng(scenario.seed, "diameters"),
                                 dtype=np.float32)

@@ -289,3 +289,37 @@ def test_auto_engine(deep):
     assert transport_spheres(shallow, np.full(10, 25.0), 1.0, rng=1).engine == "walk"
     with pytest.raises(ValueError, match="split engine"):
         transport_spheres(deep, np.full(10, 25.0), 1.0, rng=1, engine="split")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_n_ary_tree_with_chains_and_a_zero_length_terminal(engine):
+    """Bifurcations, trifurcations, quadrifurcations and single-child chains (as trees read
+    from files may have), one terminal of zero length (zero resistance: it takes all of its
+    parent's flow), and a straight-ratio bias."""
+    rng = np.random.default_rng(9)
+    parent = [-1]
+    while len(parent) < 400:
+        p = int(rng.integers(max(0, len(parent) - 60), len(parent)))
+        parent.extend([p] * int(rng.integers(1, 5)))
+    parent = np.array(parent)
+    n = parent.size
+    prox = np.zeros((n, 3))
+    dist = np.zeros((n, 3))
+    for i in range(1, n):
+        prox[i] = dist[parent[i]]
+        dist[i] = prox[i] + rng.normal(size=3)
+    dist[0] = rng.normal(size=3)
+    for i in range(1, n):
+        prox[i] = dist[parent[i]]
+    leaves = np.setdiff1d(np.arange(n), parent[1:])
+    dist[leaves[3]] = prox[leaves[3]]  # zero length
+    tree = from_parent(parent, rng.uniform(20.0, 60.0, n), prox, dist)
+    assert np.max(np.diff(tree.child_start)) >= 3
+    st = FlowState(tree)
+    expected = lodging(tree, reach(tree, st, 0.6), 10.0)
+    zero = int(np.flatnonzero(tree.length_mm == 0)[0])
+    assert expected[zero] > 0 and all(expected[c] == 0 for c in tree.children(tree.parent[zero])
+                                      if c != zero)
+    m = 60_000
+    dep = run(tree, m, engine, d=10.0, state=st, straight_ratio=0.6)
+    chi2_ok(np.bincount(dep.segment[dep.fate == LIVER], minlength=tree.n_segments), expected, m)
