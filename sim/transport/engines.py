@@ -134,6 +134,9 @@ def transport_parcels(tree, trap_diameter_um, multiplicity=None, *, inject, para
                            else bias)
     del bias
     kappa = _lay.thinning_bound(lay, nd)
+    if engine == "paths" and not kappa <= MAX_KAPPA:
+        raise ValueError(f"the paths engine needs a straight ratio within [0.2, 0.8] "
+                         f"(bias bound {kappa:.3g} > {MAX_KAPPA:g}): use walk or auto")
     q0 = float(_k.injected_flow(p, nd[0, _k.G]))
     p = p._replace(q0=q0, kappa=kappa)
     if engine == "auto":

@@ -32,8 +32,8 @@ with the length of trunks in units of ``spacing``: as n^(1/3) for n terminals in
 (Crookston's trees: 221 -> ~435 for 8x the terminals, i.e. 8^(1/3) = 2). The default spacing,
 0.75 terminal cell sides, was chosen so that a liver-shaped ellipsoid (semi-axes 1.5 : 1 : 0.8,
 1 mg terminals) of 2.3e5 terminals has Crookston's mean: measured 220 bifurcations (SD 75, max
-368; seed 1), and 447 (SD 151, max 750) at 1.85e6 terminals, grown in 0.7 s and 7.4 s with a
-peak RSS of 0.45 GB and 1.3 GB (``benchmarks/tree.py --deep``). The spread of depths is
+368; seed 1), and 447 (SD 151, max 750) at 1.85e6 terminals, grown in 0.4 s and 7.0 s with a
+peak RSS of 0.38 GB and 1.26 GB (``benchmarks/tree.py --deep``). The spread of depths is
 narrower than Crookston's (SD 90, max ~500 at 2.3e5). A side branch leaves its trunk at least
 half a spacing before its centroid, so terminal segments keep a finite length. Radii, flows and
 regions follow as for every grown tree (Karch et al. 1999 radius ratios, Murray's law).
