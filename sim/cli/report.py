@@ -93,7 +93,7 @@ def print_tree_summary(con, s) -> None:
         con.print(escape(f"inlet flow {s['inlet_flow_mL_min']:.3g} mL/min at {s['inlet_pressure_mmHg']:.1f} "
                   "mmHg"))
         for k, q in s["flow_mL_min_by_region"].items():
-            name = "normal liver" if k == 0 else f"tumour {k}"
+            name = "normal liver" if int(k) == 0 else f"tumour {k}"  # JSON keys are str
             con.print(escape(f"  {name}: {s['mass_g_by_region'][k]:.2f} g, flow {q:.3g} mL/min, "
                       f"perfusion {s['perfusion_mL_min_g_by_region'][k]:.3g} mL/min/g"))
     if "tumour_to_normal_ratio" in s:
