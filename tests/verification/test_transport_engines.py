@@ -323,3 +323,19 @@ def test_n_ary_tree_with_chains_and_a_zero_length_terminal(engine):
     m = 60_000
     dep = run(tree, m, engine, d=10.0, state=st, straight_ratio=0.6)
     chi2_ok(np.bincount(dep.segment[dep.fate == LIVER], minlength=tree.n_segments), expected, m)
+
+
+@pytest.mark.parametrize("after", ["reflux", "undelivered"])
+@pytest.mark.parametrize("engine", ["walk", "paths"])
+def test_stasis_stops_delivery(deep, engine, after):
+    """Once the injected flow falls below the stasis fraction, every later sphere refluxes
+    (or stays in the vial); the flow at the end is below that fraction of the start."""
+    dep = transport_spheres(deep, np.full(20_000, 30.0), 1.0, rng=4, engine=engine,
+                            params=TransportParams(spheres_to_occlude=3.0, stasis_fraction=0.3,
+                                                   after_stasis=after))
+    k = dep.stasis_at_sphere
+    assert 0 < k < 20_000
+    assert np.all(dep.fate[k:] == (REFLUX if after == "reflux" else 3))
+    assert np.all(dep.fate[:k] != 3)
+    q0, q1 = dep.injected_flow_mL_min
+    assert q1 < 0.3 * q0 <= dep.injected_flow_mL_min[0]
