@@ -124,20 +124,36 @@ def run_transport(scenario: Scenario, anatomy: Anatomy, *, progress=False) -> Tr
         raise ValueError(f"{rx.n_spheres:.3g} spheres ({activity:.3g} GBq of {dev.key} on day "
                          f"{rx.days_after_calibration:g}) exceed transport.max_spheres "
                          f"({scenario.transport.max_spheres:.3g})")
+    t = scenario.transport
+    # the linear embolic model occludes a vessel after N_occ spheres: at most N_occ per
+    # segment can lodge (the estimate's bound on the spheres in the liver)
+    cap = (int(t.spheres_to_occlude * tree.subtree(anatomy.injection).sum())
+           if t.embolic == "linear" else None)
     check_memory(estimate_peak_bytes(rx.n_spheres, tree.n_segments,
-                                     grid_voxels(scenario, anatomy)),
+                                     grid_voxels(scenario, anatomy), n_liver=cap),
                  f"{rx.n_spheres:,} spheres of {dev.key} in a {tree.n_segments:,}-segment tree")
-    d = dev.sample_diameters_um(rx.n_spheres, stage_rng(scenario.seed, "diameters"))
+    d = dev.sample_diameters_um(rx.n_spheres, stage_rng(scenario.seed, "diameters"),
+                                dtype=np.float32)
     params = scenario.transport.params(scenario.patient.lung_shunt_fraction)
     dep = transport_spheres(tree, d, rx.activity_per_sphere_Bq,
                             injection=anatomy.injection, params=params,
                             rng=stage_rng(scenario.seed, "transport"), progress=progress,
-                            flow_state=anatomy.state)
+                            flow_state=anatomy.state, engine=scenario.transport.engine)
     pres = rx.to_dict()
     pres["activity_source"] = source
     pres["device_name"] = dev.name
     pres["nuclide"] = dev.nuclide
     return TransportResult(dep, pres, deposition_summary(tree, dep))
+
+
+def liver_activities_Bq(dep: Deposition) -> np.ndarray:
+    """Activities of the liver spheres [Bq], float64: a broadcast view (no per-sphere
+    array) when every sphere carries the same activity."""
+    act = np.asarray(dep.activity_Bq)
+    n = int(np.count_nonzero(dep.fate == 0))
+    if act.strides == (0,) and act.size:
+        return np.broadcast_to(np.float64(act[0]), (n,))
+    return act[dep.fate == 0].astype(np.float64)
 
 
 def grid_voxels(scenario: Scenario, anatomy: Anatomy) -> int:
@@ -234,9 +250,8 @@ def run(config, *, output=None, seed=None, overrides=(), progress=False, figures
         if until == "dose":
             with display.task("dose"):
                 dep = transport.deposition
-                liver = dep.fate == 0
-                dose = run_dose(scenario, anatomy.tree, dep.position_mm[liver].astype(float),
-                                dep.activity_Bq[liver].astype(float),
+                dose = run_dose(scenario, anatomy.tree, dep.liver_positions_mm(np.float64),
+                                liver_activities_Bq(dep),
                                 injected_activity_GBq=transport.summary["counts"][
                                     "injected_activity_GBq"],
                                 injection_segment=anatomy.injection)

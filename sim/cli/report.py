@@ -84,13 +84,17 @@ def print_tree_summary(con, s) -> None:
     con.print(escape(f"segments {s['segments']:,}, terminals {s['terminals']:,}, terminal depth "
               f"min/mean/max {s['terminal_depth_min']}/{s['terminal_depth_mean']:.1f}/"
               f"{s['terminal_depth_max']}"))
+    if "bifurcations_to_terminal_mean" in s:
+        con.print(escape(f"bifurcations root -> terminal: mean {s['bifurcations_to_terminal_mean']:.1f}, "
+                         f"SD {s['bifurcations_to_terminal_sd']:.1f}, max "
+                         f"{s['bifurcations_to_terminal_max']}"))
     con.print(escape(f"radius {s['radius_um_min']:.1f}-{s['radius_um_max']:.1f} um (terminal mean "
               f"{s['terminal_radius_um_mean']:.1f} um), perfused mass {s['perfused_mass_g']:.2f} g"))
     if "inlet_flow_mL_min" in s:
         con.print(escape(f"inlet flow {s['inlet_flow_mL_min']:.3g} mL/min at {s['inlet_pressure_mmHg']:.1f} "
                   "mmHg"))
         for k, q in s["flow_mL_min_by_region"].items():
-            name = "normal liver" if k == 0 else f"tumour {k}"
+            name = "normal liver" if int(k) == 0 else f"tumour {k}"  # JSON keys are str
             con.print(escape(f"  {name}: {s['mass_g_by_region'][k]:.2f} g, flow {q:.3g} mL/min, "
                       f"perfusion {s['perfusion_mL_min_g_by_region'][k]:.3g} mL/min/g"))
     if "tumour_to_normal_ratio" in s:
@@ -119,6 +123,8 @@ def print_transport_summary(con, s) -> None:
                   f"{s['tumour_to_normal']:.3g}"))
     if s["stasis_at_sphere"] >= 0:
         con.print(escape(f"stasis after {s['stasis_at_sphere']:,} spheres"))
+    if s.get("transport_engine"):
+        con.print(escape(f"transport engine: {s['transport_engine']}"))
 
 
 def print_kernel_report(con, out) -> None:

@@ -77,7 +77,7 @@ def run_scout(scenario, anatomy) -> ScoutResult:
     params = params.model_copy(update={"embolic": "none"})
     dep = transport_spheres(anatomy.tree, d[~passes], a0[~passes], injection=inject,
                             params=params, rng=stage_rng(scenario.seed, "scout_transport"),
-                            flow_state=anatomy.state)
+                            flow_state=anatomy.state, engine=scenario.transport.engine)
     liver = dep.fate == LIVER
     shunt = dep.fate == LUNG
     a_live = dep.activity_Bq.astype(np.float64)
@@ -100,6 +100,6 @@ def run_scout(scenario, anatomy) -> ScoutResult:
             "lung_passage_activity_fraction": float(a0[passes].sum() / a0.sum()),
             "bound_fraction": bound, "scan_delay_h": scan_h, "half_life_h": t_half,
             "injection_segment": int(inject)}
-    return ScoutResult(dep.position_mm[liver].astype(np.float64), a_live[liver] * decay * bound,
+    return ScoutResult(dep.liver_positions_mm(np.float64), a_live[liver] * decay * bound,
                        dep.diameter_um[liver].astype(np.float64),
                        dep.segment[liver].astype(np.int64), lung_scan, int(inject), info)

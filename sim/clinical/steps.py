@@ -20,7 +20,7 @@ from sim.config import resolve_scenario
 from sim.config.clinical import ChainSpec, ImagingSpec, MODALITIES
 from sim.imaging import FWHM_PER_SIGMA, cover, noisy_counts, reference_anchor, simulate_image
 from sim.imaging.forward import counts_per_Bq
-from sim.pipeline import run_dose, run_transport
+from sim.pipeline import liver_activities_Bq, run_dose, run_transport
 from sim.seeding import stage_seed
 
 __all__ = ["PostImage", "check_chain_scenario", "imaging_grid", "image_rngs", "image_scout",
@@ -139,9 +139,8 @@ def treat(scenario, anatomy, activity_GBq: float, progress=False, source="the sc
     transport = run_transport(treated, anatomy, progress=progress)
     transport.prescription["activity_source"] = f"planned from {source}"
     dep = transport.deposition
-    liver = dep.fate == 0
-    dose = run_dose(treated, anatomy.tree, dep.position_mm[liver].astype(float),
-                    dep.activity_Bq[liver].astype(float),
+    dose = run_dose(treated, anatomy.tree, dep.liver_positions_mm(np.float64),
+                    liver_activities_Bq(dep),
                     injected_activity_GBq=transport.summary["counts"]["injected_activity_GBq"],
                     injection_segment=anatomy.injection)
     return treated, transport, dose
@@ -156,11 +155,11 @@ def image_treatment(scenario, anatomy, transport, dose, name: str, rng,
     nuclide = MODALITIES[name][0]
     t_half = half_life_h(nuclide)
     dep = transport.deposition
-    liver = dep.fate == 0
+    act_liver = liver_activities_Bq(dep)
     decay = 2.0 ** (-spec.delay_h / t_half)
     grid = imaging_grid(anatomy.geometry, spec, anatomy.tree)
-    img = simulate_image(name, grid, dep.position_mm[liver].astype(float),
-                         dep.activity_Bq[liver].astype(float) * decay, spec, t_half, rng)
+    img = simulate_image(name, grid, dep.liver_positions_mm(np.float64), act_liver * decay,
+                         spec, t_half, rng)
     act = img.activity_Bq
     if chain.calibration == "patient_relative":
         act = vd.scale_to_total(act, planned["predicted"]["liver_activity_GBq"] * 1e9 * decay)
@@ -174,6 +173,6 @@ def image_treatment(scenario, anatomy, transport, dose, name: str, rng,
                       chain.segments)
     info = {"calibration": chain.calibration, "dose_constant_Gy_kg_per_GBq": k,
             "calibrated_activity_at_implant_GBq": float(a0.sum() * 1e-9),
-            "true_liver_activity_GBq": float(dep.activity_Bq[liver].astype(float).sum() * 1e-9),
+            "true_liver_activity_GBq": float(act_liver.sum() * 1e-9),
             "vsv_extent_voxels": vd.vsv_extent(grid.voxel_mm, rho)}
     return PostImage(img, vois, a0, ldm, vsv, truth, info)

@@ -9,9 +9,13 @@ volumes), not the VOI's voxel count. Means and DVHs use partial-voxel VOIs: ever
 weighted by the fraction of it the compartment fills (:meth:`VOIs.weights`; a pure voxel has
 weight 1), so that a tumour smaller than a voxel still has a VOI.
 
-Segments stand in for Couinaud segments: the treated subtree is split at its heaviest branch
-point until it has the asked number of territories, and each voxel of treated liver takes the
-territory of its nearest terminal (portal tract), as each voxel of the dose grid does.
+Segments stand in for Couinaud segments: the heaviest territory is cut in two along its main
+artery (the path into the heaviest branch) where the two parts come closest to equal mass,
+until there are the asked number of territories. A cut at vessel k leaves the territory
+below k and the rest of the parent territory (on a tree of comparable daughters: the two
+subtrees of a branch point; on a trunk tree: the side branches along a stretch of trunk).
+Each voxel of treated liver takes the territory of its nearest terminal (portal tract), as
+each voxel of the dose grid does.
 """
 from __future__ import annotations
 
@@ -120,26 +124,57 @@ def _subtree_masses(tree) -> np.ndarray:
 
 def split_territory(tree, injection: int, n: int) -> list[int]:
     """Roots of ``n`` (or fewer, when the tree runs out of branches) vascular territories
-    that partition the subtree of ``injection``: the heaviest territory is split into its
-    children until there are ``n``."""
-    mass = _subtree_masses(tree)
-    heap = [(-mass[injection], int(injection))]
+    that partition the subtree of ``injection``.
+
+    The heaviest territory is cut at the vessel on its main artery (from its root, always
+    into the heaviest child still in the territory) whose subtree mass is closest to half the
+    territory's. Territories nest: that of root r is r's subtree less the territories of the
+    roots below it (:func:`terminal_segments`).
+
+    Returns
+    -------
+    list of int
+        Root segments in increasing index order (``injection`` first).
+    """
+    eff = _subtree_masses(tree)  # [mg], less the territories carved out below
+    parent = np.asarray(tree.parent)
+    is_root = np.zeros(tree.n_segments, bool)
+    is_root[injection] = True
+    heap = [(-eff[injection], int(injection))]
     done: list[int] = []
     while heap and len(heap) + len(done) < n:
-        _, seg = heapq.heappop(heap)
-        kids = tree.children(seg)
-        if kids.size == 0:
-            done.append(seg)
+        _, r = heapq.heappop(heap)
+        half, x, best, gap = 0.5 * eff[r], r, -1, np.inf
+        while True:
+            kids = [int(c) for c in tree.children(x) if not is_root[c] and eff[c] > 0]
+            if not kids:
+                break
+            x = max(kids, key=lambda c: eff[c])
+            if eff[x] < eff[r] and abs(eff[x] - half) < gap:  # leaves r a part
+                best, gap = x, abs(eff[x] - half)
+            if eff[x] <= half:
+                break
+        if best < 0:
+            done.append(r)
             continue
-        for c in kids:
-            heapq.heappush(heap, (-mass[c], int(c)))
+        m, a = eff[best], int(parent[best])
+        while True:  # the ancestors up to r lose the carved territory
+            eff[a] -= m
+            if a == r:
+                break
+            a = int(parent[a])
+        is_root[best] = True
+        heapq.heappush(heap, (-eff[r], r))
+        heapq.heappush(heap, (-m, best))
     return sorted(done + [s for _, s in heap])
 
 
 def terminal_segments(tree, roots) -> np.ndarray:
-    """Territory index of every segment's terminals (per segment: -1 when no root is above)."""
+    """Territory index of every segment (-1 when no root is above): that of the deepest root
+    above it, so that nested territories exclude the ones carved out below them."""
     out = np.full(tree.n_segments, -1, np.int16)
-    for k, r in enumerate(roots):
+    depth = np.asarray(tree.depth)
+    for k, r in sorted(enumerate(roots), key=lambda kr: depth[kr[1]]):
         out[tree.subtree(r)] = k
     return out
 

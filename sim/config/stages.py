@@ -105,13 +105,18 @@ GENERATOR_KEYS = {
                     "random_split"},
     "grown": {"domain", "root_xyz_mm", "root_radius_um", "terminal_mass_mg",
               "tissue_density_g_cm3", "murray_exponent", "tumours", "minor_share_beta",
-              "flow_rd_1g", "flow_fractal_dimension"},
+              "flow_rd_1g", "flow_fractal_dimension", "branching", "side_branch_spacing"},
     "file": {"path"},
 }
 
 
 class TreeSpec(_Section):
-    """Arterial tree: ``bifurcating`` (teaching tree), ``grown`` (space filling) or ``file``."""
+    """Arterial tree: ``bifurcating`` (teaching tree), ``grown`` (space filling) or ``file``.
+
+    A grown tree's ``branching`` is ``partition`` (shallow: binary space partition, minor
+    shares from ``minor_share_beta``) or ``trunks`` (deep: side branches every
+    ``side_branch_spacing`` terminal cell sides along long trunks, as in CCO trees; see
+    :mod:`sim.tree.trunks`)."""
 
     generator: Literal["bifurcating", "grown", "file"] = "grown"
     generations: int = Field(default=10, ge=0, le=22)
@@ -130,6 +135,8 @@ class TreeSpec(_Section):
     flow_rd_1g: float = Field(default=DEFAULT_RD_1G, ge=0.0, le=5.0)
     flow_fractal_dimension: float = Field(default=DEFAULT_FRACTAL_DIMENSION, ge=1.0, lt=2.0)
     random_split: bool = False
+    branching: Literal["partition", "trunks"] = "partition"
+    side_branch_spacing: float = Field(default=0.75, gt=0.05, le=100.0)
     path: InputPath | None = None
 
     _r = field_validator("root_xyz_mm")(lambda v: _vec3(v, "root_xyz_mm"))
@@ -149,6 +156,10 @@ class TreeSpec(_Section):
         if self.generator == "file" and self.path is None:
             raise KeyValueError("path", None, "required for a tree loaded from a file "
                                 "(.csv or .h5)")
+        unused = {"partition": "side_branch_spacing", "trunks": "minor_share_beta"}[self.branching]
+        if getattr(self, unused) != type(self).model_fields[unused].default:
+            raise KeyValueError(unused, getattr(self, unused),
+                                f"not used by branching = {self.branching!r}")
         if len(self.minor_share_beta) != 2 or min(self.minor_share_beta) <= 0:
             raise KeyValueError("minor_share_beta", self.minor_share_beta,
                                 "needs two numbers > 0 (Beta(a, b) parameters)")
@@ -239,11 +250,20 @@ class TransportParams(_TransportPhysics):
 
 
 class TransportSpec(_TransportPhysics):
-    """The ``[transport]`` section (see :mod:`sim.transport`)."""
+    """The ``[transport]`` section (see :mod:`sim.transport`); ``engine`` picks the transport
+    engine (:mod:`sim.transport.engines`, default ``auto``: the fastest for the tree)."""
 
     injection: int | Literal["root", "lobar", "segmental", "selective"] = "root"
     lung_shunt: Literal["global", "tumour"] = "global"
     max_spheres: int = Field(default=200_000_000, ge=1, le=10**9)
+    engine: Literal["auto", "split", "walk", "paths"] = "auto"
+
+    @model_validator(mode="after")
+    def _engine(self):
+        if self.engine == "split" and self.embolic != "none":
+            raise KeyValueError("engine", self.engine, "needs embolic = \"none\" (the split "
+                                "engine has no embolic feedback; use walk, paths or auto)")
+        return self
 
     def params(self, lung_shunt_fraction: float) -> TransportParams:
         """The model parameters, with the patient's LSF when the shunt is global."""

@@ -127,9 +127,11 @@ COMPRESS_MIN_ELEMENTS = 4096
 
 def write_dataset(group, name, data, units: str, **kw):
     """Create a dataset with its ``units`` attribute; large arrays are chunked and compressed
-    (shuffle + gzip level 4: lossless, readable by any HDF5 tool) unless ``kw`` says otherwise."""
-    arr = np.asarray(data)
-    if arr.size >= COMPRESS_MIN_ELEMENTS and "compression" not in kw:
+    (shuffle + gzip level 4: lossless, readable by any HDF5 tool) unless ``kw`` says otherwise.
+    ``data=None`` with ``shape`` and ``dtype`` in ``kw`` creates it empty (filled in blocks)."""
+    arr = None if data is None else np.asarray(data)
+    size = int(np.prod(kw["shape"])) if arr is None else arr.size
+    if size >= COMPRESS_MIN_ELEMENTS and "compression" not in kw:
         kw = dict(kw, compression="gzip", compression_opts=4, shuffle=True, chunks=True)
     ds = group.create_dataset(name, data=arr, **kw)
     ds.attrs["units"] = units

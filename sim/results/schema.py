@@ -34,13 +34,20 @@ KEEP_LEVELS = ("full", "counts", "summary")
 
 def write_deposition_group(f, tree, result, keep: str = "full") -> None:
     """Write ``/deposition``: the liver spheres (segment, position, activity, diameter; not
-    with ``keep="counts"``), spheres per segment and the compartment counts as attributes."""
+    with ``keep="counts"``), spheres per segment, the compartment counts and the transport
+    engine as attributes."""
     dep = result.deposition
     g = f.create_group("deposition")
     if keep == "full":
         liver = dep.fate == LIVER
         write_dataset(g, "segment", dep.segment[liver], "1")
-        write_dataset(g, "position_mm", dep.position_mm[liver], "mm")
+        # positions are made and written block by block: never the (N, 3) array in memory
+        pos = write_dataset(g, "position_mm", None, "mm", shape=(int(liver.sum()), 3),
+                            dtype=np.float32)
+        k = 0
+        for block in dep.iter_liver_positions():
+            pos[k:k + len(block)] = block
+            k += len(block)
         write_dataset(g, "activity_Bq", dep.activity_Bq[liver], "Bq")
         write_dataset(g, "diameter_um", dep.diameter_um[liver], "um")
         write_dataset(g, "stacked", dep.stacked[liver], "1")
@@ -49,6 +56,7 @@ def write_deposition_group(f, tree, result, keep: str = "full") -> None:
         g.attrs[k] = v
     g.attrs["injection_segment"] = int(dep.injection_segment)
     g.attrs["stasis_at_sphere"] = int(dep.stasis_at_sphere)
+    g.attrs["transport_engine"] = str(dep.engine)
     g.attrs["injected_flow_mL_min_start"] = float(dep.injected_flow_mL_min[0])
     g.attrs["injected_flow_mL_min_end"] = float(dep.injected_flow_mL_min[1])
     for k, v in result.prescription.items():

@@ -68,6 +68,7 @@ def run_summary(scenario, tree_info: dict, transport, dose) -> dict:
         "lung_activity_GBq": c["lung_activity_GBq"],
         "lung_dose_Gy": k * c["lung_activity_GBq"] / scenario.patient.lung_mass_kg,
         "stasis_at_sphere": transport.summary["stasis_at_sphere"],
+        "transport_engine": transport.summary.get("transport_engine", ""),
         "spheres_per_terminal_mean": transport.summary["spheres_per_terminal"].get("mean"),
         "spheres_per_terminal_cv": transport.summary["spheres_per_terminal"].get("cv"),
         "tumour_to_normal_uptake": p.get("tumour_to_normal_measured"),

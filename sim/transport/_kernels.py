@@ -1,275 +1,258 @@
-"""Numba kernels of microsphere transport (plain arrays and tuples of arrays; see
-:mod:`sim.transport`).
+"""Numba kernels shared by the transport engines (see :mod:`sim.transport.engines`).
 
-Random numbers: every sphere has its own stream (:mod:`dosimetry.rng`), seeded by SplitMix64
-from (stage seed, global sphere index) and advanced by xorshift64*, so a sphere's path does not
-depend on how spheres are split into chunks or threads. Fate and embolic-model codes are in
-:mod:`sim.transport.fates`.
+Transport units ("parcels") run on the subtree of the injected segment relabelled in
+heavy-first depth-first order (:mod:`sim.transport.layout`): node 0 is the injected segment,
+a non-terminal node k has its heavy child (the child with the largest subtree) at k + 1, and
+every heavy path is a contiguous range of nodes ending at a terminal.
+
+Per-node state is one 64-byte record per node, ``nd[k]`` (columns :data:`R0` ... :data:`DIAM`),
+so a unit's walk streams through one array: start and current segment resistance and the
+terminal resistance [mmHg min/mL]; ``G`` the conductance of segment k and everything below it
+to the terminal pressure [mL/min/mmHg], ``L`` the sum of its light children's G and ``LW``
+the same sum weighted by each child's branch bias; ``BIAS`` node k's bias at its parent's
+bifurcation and ``DIAM`` its diameter [um]. A unit at node k enters child c with probability
+``bias[c] G[c] / sum_children(bias G)`` (:func:`branch_weight`: flow-proportional times the
+straight-ratio bias; the one place where a bias is applied).
+
+Random numbers: every unit has its own stream (:mod:`dosimetry.rng`), seeded by SplitMix64
+from (stage seed, global unit index) and advanced by xorshift64*, so a unit's path does not
+depend on chunks or threads.
 """
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from dosimetry.rng import stream_state as _stream, xorshift_next as _next
-from sim.flow._kernels import flow_fraction, update_resistance
-from sim.transport.fates import EMB_LINEAR, EMB_NONE, LIVER, LUNG, REFLUX, UNDELIVERED
+from sim.transport.fates import EMB_LINEAR, LIVER
 
 INF = np.inf
+#: Conductance standing in for a zero resistance (as the flow kernels do).
+BIG = 1e300
+#: Columns of the node record ``nd``.
+R0, R, TR, G, L, LW, BIAS, DIAM = range(8)
+NODE_COLUMNS = 8
 
 
-class TreeCSR(NamedTuple):
-    """The tree arrays the kernels walk: topology (CSR children), radii [um], regions and the
-    straight (best-aligned) child of each segment (-1 for terminals)."""
+class Layout(NamedTuple):
+    """The injected subtree in heavy-first order (n nodes; see the module notes)."""
 
-    parent: np.ndarray
-    child_start: np.ndarray
-    child_index: np.ndarray
-    radius_um: np.ndarray
-    region: np.ndarray
-    straight_child: np.ndarray
-
-
-class FlowArrays(NamedTuple):
-    """Resistances of the flow state [mmHg min/mL]: start and current segment resistances,
-    subtree resistances and terminal resistances (updated in place by the feedback)."""
-
-    seg_R0: np.ndarray
-    seg_R: np.ndarray
-    sub_R: np.ndarray
-    term_R: np.ndarray
+    order: np.ndarray         # (n,) int64, tree segment of node k
+    parent: np.ndarray        # (n,) int64, -1 for node 0
+    terminal: np.ndarray      # (n,) bool
+    light_start: np.ndarray   # (n + 1,) int64, CSR of light children
+    light_index: np.ndarray   # (n_light,) int64
+    region: np.ndarray        # (n,) int64
 
 
 class FeedbackParams(NamedTuple):
-    """Scalars of the feedback transport (see :class:`sim.config.TransportParams`)."""
+    """Scalars of a transport run (see :class:`sim.config.TransportParams`).
 
-    s_ratio: float
+    ``e_th``, ``r_th``: Thevenin source [mmHg] and resistance [mmHg min/mL] of the tree
+    outside the injected subtree, so that the injected flow is ``e G / (1 + r G)``;
+    ``q0`` the injected flow at the start [mL/min]; ``kappa`` the thinning bound of the
+    heavy-path engine (max over bifurcations of light bias / heavy bias, >= 1).
+    """
+
     lsf: float
     tumour_shunt: float
     emb_mode: int
     n_occlude: float
     emb_fraction: float
     stasis_fraction: float
-    q_inject0: float
-    dp: float
+    q0: float
+    e_th: float
+    r_th: float
     reflux_undelivered: bool
+    kappa: float
 
 
 @njit(cache=True, inline="always")
-def _conductance(r):
-    """1 / r with occluded (inf) -> 0 and a zero resistance -> a huge conductance."""
+def branch_weight(bias_c, g_c):
+    """Weight of a child at a bifurcation: its conductance times its bias (straight ratio,
+    Crookston et al. 2019); the branch probability is the weight over the children's sum."""
+    return bias_c * g_c
+
+
+@njit(cache=True, inline="always")
+def conductance(r):
+    """1 / r with an occluded (inf) resistance -> 0 and a zero one -> :data:`BIG`."""
     if r == INF:
         return 0.0
     if r == 0.0:
-        return 1e300
+        return BIG
     return 1.0 / r
 
 
-@njit(cache=True)
-def _choose_child(child_start, child_index, sub_R, straight_child, s_ratio, i, u):
-    """Pick the child of i a sphere enters: flow-proportional, with the straight-ratio bias.
-
-    Returns -1 when no child carries flow. The flow share of child c is its subtree
-    conductance over the sum of its siblings' (all children see the same pressure at the
-    bifurcation). The straight child k gets weight Q_k s and the others Q_o (1 - s)
-    (Crookston et al. 2019); s = 0.5 is flow-proportional.
-    """
-    c0 = child_start[i]
-    c1 = child_start[i + 1]
-    k = straight_child[i]
-    biased = k >= 0 and s_ratio != 0.5
-    wsum = 0.0
-    for t in range(c0, c1):
-        c = child_index[t]
-        w = _conductance(sub_R[c])
-        if biased:
-            w *= s_ratio if c == k else 1.0 - s_ratio
-        wsum += w
-    if wsum <= 0.0:
-        return -1
-    x = u * wsum
-    last = -1
-    for t in range(c0, c1):
-        c = child_index[t]
-        w = _conductance(sub_R[c])
-        if biased:
-            w *= s_ratio if c == k else 1.0 - s_ratio
-        if w > 0.0:
-            last = c
-            if x < w:
-                return c
-            x -= w
-    return last
-
-
-@njit(cache=True)
-def _descend(child_start, child_index, radius_um, sub_R, straight_child, s_ratio, inject, d_um,
-             state):
-    """Follow one sphere from the injection segment; return (segment, stacked, state)."""
-    i = inject
-    while True:
-        if d_um > 2.0 * radius_um[i]:
-            return i, False, state
-        if child_start[i] == child_start[i + 1]:
-            return i, False, state
-        state, u = _next(state)
-        c = _choose_child(child_start, child_index, sub_R, straight_child, s_ratio, i, u)
-        if c < 0:  # every child occluded: the sphere stacks behind them
-            return i, True, state
-        i = c
-
-
-@njit(cache=True)
-def injected_flow(parent, child_start, child_index, sub_R, inject, dp):
-    """Flow into the injected segment for a pressure drop ``dp`` root -> terminals."""
-    r0 = sub_R[0]
-    if r0 == INF:
+@njit(cache=True, inline="always")
+def terminal_g(r, tr):
+    """Conductance of a terminal segment of resistance r behind an extra resistance tr."""
+    s = r + tr
+    if s == INF:
         return 0.0
-    return dp / r0 * flow_fraction(parent, child_start, child_index, sub_R, inject)
+    if s == 0.0:
+        return BIG
+    g = 1.0 / s
+    return g if g < BIG else BIG
+
+
+@njit(cache=True, inline="always")
+def internal_g(r, s):
+    """Conductance of a segment of resistance r in series with a conductance s below it."""
+    if r == INF or s == 0.0:
+        return 0.0
+    t = r * s
+    if t < INF:
+        return s / (1.0 + t)
+    return 1.0 / (r + 1.0 / s)
+
+
+@njit(cache=True, inline="always")
+def light_sums(light_start, light_index, nd, k):
+    """(sum of G, sum of bias G) over the light children of node k."""
+    s = 0.0
+    sw = 0.0
+    for t in range(light_start[k], light_start[k + 1]):
+        c = light_index[t]
+        g = nd[c, G]
+        s += g
+        sw += branch_weight(nd[c, BIAS], g)
+    return s, sw
 
 
 @njit(cache=True)
-def _embolize(tree, flow, p, seg, n_lodged_seg):
-    """Lower the conductance of ``seg`` after a sphere lodged in it (O(depth) update)."""
+def solve(lay, nd):
+    """Every node's G, L and LW in one reverse pass (the full solve the incremental updates
+    must reproduce)."""
+    ls, li, term = lay.light_start, lay.light_index, lay.terminal
+    for k in range(nd.shape[0] - 1, -1, -1):
+        if term[k]:
+            nd[k, G] = terminal_g(nd[k, R], nd[k, TR])
+            nd[k, L] = 0.0
+            nd[k, LW] = 0.0
+            continue
+        s, sw = light_sums(ls, li, nd, k)
+        nd[k, L] = s
+        nd[k, LW] = sw
+        nd[k, G] = internal_g(nd[k, R], s + nd[k + 1, G])
+
+
+@njit(cache=True, inline="always")
+def embolized_resistance(p, r0, r, n_lodged, mult):
+    """Segment resistance after ``mult`` more spheres lodged (``n_lodged`` in total):
+    linear G = G0 (1 - n / N_occ), or G -> G (1 - f) per sphere."""
     if p.emb_mode == EMB_LINEAR:
-        left = 1.0 - n_lodged_seg / p.n_occlude
-        new_R = flow.seg_R0[seg] / left if left > 0.0 else INF
-    else:
-        new_R = flow.seg_R[seg] / (1.0 - p.emb_fraction) if p.emb_fraction < 1.0 else INF
-    update_resistance(tree.parent, tree.child_start, tree.child_index, flow.term_R, flow.seg_R,
-                      flow.sub_R, seg, new_R)
+        left = 1.0 - n_lodged / p.n_occlude
+        return r0 / left if left > 0.0 else INF
+    if p.emb_fraction >= 1.0:
+        return INF
+    for _ in range(mult):
+        r = r / (1.0 - p.emb_fraction)
+    return r
+
+
+@njit(cache=True, inline="always")
+def injected_flow(p, g):
+    """Flow into the injected segment [mL/min] for a subtree conductance g (Thevenin)."""
+    if g == 0.0 or p.e_th == 0.0:
+        return 0.0
+    return p.e_th * g / (1.0 + p.r_th * g)
 
 
 @njit(cache=True)
-def transport_feedback(tree, flow, p, inject, diam_um, start_index, seed, n_lodged, stasis,
-                       out_segment, out_fate, out_stacked):
-    """Transport spheres one after the other with exact per-sphere flow updates.
+def heavy_first_order(parent, child_start, child_index, inject):
+    """Nodes of the subtree of ``inject`` in heavy-first depth-first order.
 
-    ``tree`` is a :class:`TreeCSR`, ``flow`` a :class:`FlowArrays` (updated in place), ``p`` a
-    :class:`FeedbackParams`. ``stasis[0]`` (int64) is 1 once the injected flow fell below
-    ``stasis_fraction`` of its start value; later spheres (here and in later chunks) reflux,
-    or stay undelivered when ``reflux_undelivered`` is true. Returns the number of spheres
-    processed.
+    Returns (order, heavy): ``order[k]`` is the tree segment of node k; ``heavy[i]`` the
+    child of segment i with the largest subtree (first of equals), -1 for terminals.
     """
-    n = diam_um.shape[0]
-    for t in range(n):
-        out_segment[t] = -1
-        out_stacked[t] = False
-        if stasis[0] != 0:
-            out_fate[t] = UNDELIVERED if p.reflux_undelivered else REFLUX
+    n_all = parent.shape[0]
+    inside = np.zeros(n_all, dtype=np.bool_)
+    inside[inject] = True
+    for i in range(inject + 1, n_all):
+        if parent[i] >= 0 and inside[parent[i]]:
+            inside[i] = True
+    size = np.zeros(n_all, dtype=np.int64)
+    for i in range(n_all - 1, inject - 1, -1):
+        if inside[i]:
+            size[i] += 1
+            if i != inject:
+                size[parent[i]] += size[i]
+    heavy = np.full(n_all, -1, dtype=np.int64)
+    for i in range(inject, n_all):
+        if not inside[i]:
             continue
-        state = _stream(seed, start_index + t)
-        state, u = _next(state)
-        if u < p.lsf:
-            out_fate[t] = LUNG
-            continue
-        seg, stacked, state = _descend(tree.child_start, tree.child_index, tree.radius_um,
-                                       flow.sub_R, tree.straight_child, p.s_ratio, inject,
-                                       diam_um[t], state)
-        if stacked and seg == inject and flow.sub_R[inject] == INF:
-            out_fate[t] = REFLUX
-            continue
-        if p.tumour_shunt > 0.0 and tree.region[seg] > 0:
-            state, u = _next(state)
-            if u < p.tumour_shunt:
-                out_fate[t] = LUNG
-                continue
-        out_fate[t] = LIVER
-        out_segment[t] = seg
-        out_stacked[t] = stacked
-        n_lodged[seg] += 1
-        if p.emb_mode == EMB_NONE:
-            continue
-        _embolize(tree, flow, p, seg, n_lodged[seg])
-        q = injected_flow(tree.parent, tree.child_start, tree.child_index, flow.sub_R, inject,
-                          p.dp)
-        if q < p.stasis_fraction * p.q_inject0:
-            stasis[0] = 1
-    return n
-
-
-@njit(cache=True)
-def branch_cdf(child_start, child_index, sub_R, straight_child, s_ratio, cdf):
-    """Cumulative branch probabilities per child slot for a frozen flow field.
-
-    ``cdf[t]`` for slot t of node i's children is the probability of entering one of the
-    children up to slot t; a node whose children all carry no flow gets ``cdf = -1``.
-    """
-    n = child_start.shape[0] - 1
-    for i in range(n):
-        c0 = child_start[i]
-        c1 = child_start[i + 1]
-        if c0 == c1:
-            continue
-        k = straight_child[i]
-        biased = k >= 0 and s_ratio != 0.5
-        wsum = 0.0
-        for t in range(c0, c1):
+        best = -1
+        for t in range(child_start[i], child_start[i + 1]):
             c = child_index[t]
-            w = _conductance(sub_R[c])
-            if biased:
-                w *= s_ratio if c == k else 1.0 - s_ratio
-            wsum += w
-            cdf[t] = wsum
-        for t in range(c0, c1):
-            cdf[t] = cdf[t] / wsum if wsum > 0.0 else -1.0
-        if wsum > 0.0:
-            cdf[c1 - 1] = 2.0  # guards against round-off: the last child takes u -> 1
-
-
-@njit(cache=True, parallel=True)
-def transport_static(child_start, child_index, radius_um, region, cdf, inject, diam_um,
-                     start_index, seed, lsf, tumour_shunt, out_segment, out_fate, out_stacked):
-    """Transport independent spheres (no embolic feedback), in parallel over spheres.
-
-    The flow field is frozen, so branch probabilities come from the precomputed ``cdf``
-    (:func:`branch_cdf`); a child with zero probability is never entered.
-    """
-    n = diam_um.shape[0]
-    for t in prange(n):
-        state = _stream(seed, start_index + t)
-        state, u = _next(state)
-        out_segment[t] = -1
-        out_stacked[t] = False
-        if u < lsf:
-            out_fate[t] = LUNG
-            continue
-        d = diam_um[t]
-        i = inject
-        stacked = False
-        while d <= 2.0 * radius_um[i]:
-            c0 = child_start[i]
-            c1 = child_start[i + 1]
-            if c0 == c1:
-                break
-            if cdf[c0] < 0.0:
-                stacked = True
-                break
-            state, u = _next(state)
-            j = c0
-            while u >= cdf[j]:
-                j += 1
-            i = child_index[j]
-        if tumour_shunt > 0.0 and region[i] > 0:
-            state, u = _next(state)
-            if u < tumour_shunt:
-                out_fate[t] = LUNG
-                continue
-        out_fate[t] = LIVER
-        out_segment[t] = i
-        out_stacked[t] = stacked
+            if best < 0 or size[c] > size[best]:
+                best = c
+        heavy[i] = best
+    n = size[inject]
+    order = np.empty(n, dtype=np.int64)
+    stack = np.empty(n, dtype=np.int64)
+    stack[0] = inject
+    top = 1
+    m = 0
+    while top > 0:
+        top -= 1
+        i = stack[top]
+        order[m] = i
+        m += 1
+        for t in range(child_start[i + 1] - 1, child_start[i] - 1, -1):
+            c = child_index[t]
+            if c != heavy[i]:
+                stack[top] = c
+                top += 1
+        if heavy[i] >= 0:
+            stack[top] = heavy[i]  # popped next: the heavy child follows its parent
+            top += 1
+    return order, heavy
 
 
 @njit(cache=True)
-def string_positions(segment, fate, diam_um, proximal_mm, distal_mm, out_pos):
+def layout_reach(lay, nd):
+    """pi[k]: probability that an untrapped unit entering node 0 passes node k (the branch
+    probabilities of the current flow, on the layout)."""
+    n = nd.shape[0]
+    pi = np.zeros(n)
+    pi[0] = 1.0
+    for k in range(n):
+        if lay.terminal[k] or pi[k] == 0.0:
+            continue
+        wh = branch_weight(nd[k + 1, BIAS], nd[k + 1, G])
+        tot = wh + nd[k, LW]
+        if tot <= 0.0:
+            continue
+        pi[k + 1] = pi[k] * (wh / tot)
+        for t in range(lay.light_start[k], lay.light_start[k + 1]):
+            c = lay.light_index[t]
+            pi[c] = pi[k] * (branch_weight(nd[c, BIAS], nd[c, G]) / tot)
+    return pi
+
+
+@njit(cache=True)
+def path_counts(parent):
+    """Nodes and light edges from node 0 to each node of a heavy-first layout."""
+    n = parent.shape[0]
+    depth = np.zeros(n)
+    lights = np.zeros(n)
+    for k in range(1, n):
+        p = parent[k]
+        depth[k] = depth[p] + 1.0
+        lights[k] = lights[p] + (1.0 if p != k - 1 else 0.0)
+    return depth, lights
+
+
+@njit(cache=True)
+def string_positions(segment, fate, diam_um, proximal_mm, distal_mm, filled, out_pos):
     """Sphere centres [mm] on strings stacked back from each vessel's distal end.
 
     Spheres of one segment, in arrival order, touch one another: the k-th centre lies at the
     sum of the earlier diameters plus half its own from the distal end, along the segment axis
-    (past the proximal end if the string is longer than the segment). Non-liver spheres get NaN.
+    (past the proximal end if the string is longer than the segment). ``filled`` [mm] is the
+    string length per segment so far (carried from one chunk of spheres to the next).
+    Non-liver spheres get NaN.
     """
-    nseg = proximal_mm.shape[0]
-    filled = np.zeros(nseg)  # string length so far [mm]
     for t in range(segment.shape[0]):
         s = segment[t]
         if fate[t] != LIVER or s < 0:

@@ -15,12 +15,16 @@ Model
 * Embolic effect: each lodged sphere lowers its vessel's conductance, ``linear``:
   G = G0 (1 - n / N_occ) (N_occ spheres occlude the vessel: each removes 1/N_occ of its
   start flow, as in Crookston et al. 2019, default 1/50) or ``multiplicative``: G -> G (1 - f).
-  Subtree resistances are updated in O(depth) after every lodged sphere: the update is
-  exact, never batched (fast enough: ~8e5 spheres/s on a 1e5-terminal tree). The
+  The flow is updated exactly after every lodged sphere, never batched. The
   inlet is pressure-driven during the injection (arterial pressure is held by the systemic
   circulation; a prescribed inlet flow is converted to the equivalent inlet pressure), so
   embolization lowers the injected flow; when it falls below ``stasis_fraction`` of its start
   value the remaining spheres reflux (non-target) or stay in the vial (``after_stasis``).
+* Engines (:mod:`sim.transport.engines`): without feedback the spheres are independent and
+  cost O(1) each after an O(segments) set-up (``split``); with feedback a node-by-node walk
+  (``walk``, O(depth) per sphere) or a heavy-path decomposition (``paths``, O(log^2 n) per
+  sphere, independent of depth) is chosen for the tree; all are exact, agree in distribution
+  and draw from one random stream per sphere.
 * Positions: the spheres of a vessel form a string stacked back from its distal end (the
   portal-tract end of a terminal arteriole) in arrival order, each sphere touching the next.
 
@@ -47,7 +51,9 @@ from sim.config.stages import INJECTION_LEVELS, TransportParams
 from sim.flow.hemodynamics import FlowState
 from sim.progress import Progress
 from sim.transport import _kernels as _tk
-from sim.transport.fates import EMB_NONE, EMBOLIC_MODES, FATE_NAMES, LIVER, REFLUX
+from sim.transport.engines import transport_parcels
+from sim.transport.fates import FATE_NAMES, LIVER
+from sim.transport.layout import straight_children
 
 __all__ = ["Deposition", "transport_spheres", "injection_segment", "straight_children",
            "sphere_positions", "TransportParams"]
@@ -68,14 +74,21 @@ class Deposition:
     stacked : (N,) bool
         Lodged behind occluded children (in a vessel wider than itself).
     diameter_um : (N,) float32 [um].
-    activity_Bq : (N,) float32 [Bq] at the treatment time.
-    position_mm : (N, 3) float32 [mm], NaN for spheres not in the liver.
+    activity_Bq : (N,) float32 [Bq] at the treatment time (a read-only broadcast view when
+        every sphere has the same activity).
+    position_mm : (N, 3) float32 [mm], NaN for spheres not in the liver; computed from
+        ``tree`` on first use (:meth:`liver_positions_mm` and :meth:`iter_liver_positions`
+        give the liver spheres' without the (N, 3) array).
     injection_segment : int
     stasis_at_sphere : int
-        Index of the sphere after which stasis set in, -1 if never.
+        Index of the first sphere not transported because of stasis, -1 if never.
     injected_flow_mL_min : tuple (start, end) of the injected segment's flow [mL/min].
     n_lodged : (n_segments,) int64
         Spheres lodged in each segment.
+    engine : str
+        Transport engine that ran (``split``, ``walk`` or ``paths``).
+    tree : TreeArrays
+        The tree the spheres lodged in (for their positions).
     """
 
     fate: np.ndarray
@@ -83,40 +96,58 @@ class Deposition:
     stacked: np.ndarray
     diameter_um: np.ndarray
     activity_Bq: np.ndarray
-    position_mm: np.ndarray
     injection_segment: int
     stasis_at_sphere: int = -1
     injected_flow_mL_min: tuple = (math.nan, math.nan)
     n_lodged: np.ndarray = field(default=None, repr=False)
+    engine: str = ""
+    tree: object = field(default=None, repr=False)
+    _positions: np.ndarray = field(default=None, repr=False)
+
+    @property
+    def position_mm(self) -> np.ndarray:
+        if self._positions is None:
+            self._positions = sphere_positions(self.tree, self.segment, self.fate,
+                                               self.diameter_um)
+        return self._positions
+
+    def iter_liver_positions(self, chunk: int = _CHUNK):
+        """Yield the liver spheres' centres [mm], (k, 3) float32 blocks in sphere order."""
+        filled = np.zeros(self.tree.n_segments)
+        tr = self.tree
+        prox, dist = np.ascontiguousarray(tr.proximal_mm), np.ascontiguousarray(tr.distal_mm)
+        for start in range(0, self.fate.size, chunk):
+            sl = slice(start, start + chunk)
+            liver = self.fate[sl] == LIVER
+            seg = np.ascontiguousarray(self.segment[sl][liver])
+            out = np.empty((seg.size, 3), np.float32)
+            _tk.string_positions(seg, np.zeros(seg.size, np.int8),
+                                 np.ascontiguousarray(self.diameter_um[sl][liver]), prox, dist,
+                                 filled, out)
+            yield out
+
+    def liver_positions_mm(self, dtype=np.float32) -> np.ndarray:
+        """The liver spheres' centres [mm], (n_liver, 3), built block by block."""
+        out = np.empty((int(np.count_nonzero(self.fate == LIVER)), 3), dtype)
+        k = 0
+        for block in self.iter_liver_positions():
+            out[k:k + len(block)] = block
+            k += len(block)
+        return out
 
     def counts(self) -> dict:
         """Sphere counts and activities [GBq] per compartment; they add up to the injection."""
         out = {"injected": int(self.fate.size)}
-        act = self.activity_Bq.astype(np.float64)
-        out["injected_activity_GBq"] = float(act.sum() * 1e-9)
+        act = np.asarray(self.activity_Bq)
+        uniform = act.size > 0 and act.strides == (0,)
+        out["injected_activity_GBq"] = float(act.sum(dtype=np.float64) * 1e-9)
         for code, name in FATE_NAMES.items():
             sel = self.fate == code
-            out[name] = int(sel.sum())
-            out[f"{name}_activity_GBq"] = float(act[sel].sum() * 1e-9)
+            k = int(np.count_nonzero(sel))
+            out[name] = k
+            a = float(act[0]) * k if uniform else act[sel].sum(dtype=np.float64)
+            out[f"{name}_activity_GBq"] = float(a * 1e-9)
         return out
-
-
-def straight_children(tree) -> np.ndarray:
-    """For each segment, the child best aligned with it (largest cosine), -1 for terminals."""
-    n = tree.n_segments
-    out = np.full(n, -1, np.int64)
-    d = tree.distal_mm - tree.proximal_mm
-    norm = np.linalg.norm(d, axis=1)
-    u = d / np.where(norm > 0, norm, 1.0)[:, None]
-    child = np.arange(n)[tree.parent >= 0]
-    par = tree.parent[child]
-    cos = np.einsum("ij,ij->i", u[child], u[par])
-    # take the child of largest cosine per parent (ties: lower index)
-    order = np.lexsort((child, -cos, par))
-    first = np.ones(order.size, bool)
-    first[1:] = par[order][1:] != par[order][:-1]
-    out[par[order][first]] = child[order][first]
-    return out
 
 
 def injection_segment(tree, flow, where) -> int:
@@ -126,7 +157,8 @@ def injection_segment(tree, flow, where) -> int:
     ----------
     where : int or {"root", "lobar", "segmental", "selective"}
         A segment index, or a level: the segment of largest flow at depth 0 / 1 / 3 / 5 from
-        the tree root (clamped to the deepest non-terminal level).
+        the tree root (clamped to the deepest non-terminal level). ``flow`` (a FlowField or
+        a FlowState) is only used for the levels.
     """
     if isinstance(where, (int, np.integer)) and not isinstance(where, bool):
         i = int(where)
@@ -138,6 +170,10 @@ def injection_segment(tree, flow, where) -> int:
         raise ValueError(f"injection {where!r} is not a segment index or one of "
                          f"{', '.join(INJECTION_LEVELS)}")
     depth = INJECTION_LEVELS[where]
+    if depth == 0:
+        return 0
+    if isinstance(flow, FlowState):
+        flow = flow.field()
     internal = ~tree.is_terminal
     max_depth = int(tree.depth[internal].max()) if internal.any() else 0
     depth = min(depth, max_depth)
@@ -146,14 +182,16 @@ def injection_segment(tree, flow, where) -> int:
 
 
 def transport_spheres(tree, diameters_um, activity_Bq, *, injection=0, params=None, rng=None,
-                      progress=False, flow_kwargs=None, flow_state=None) -> Deposition:
+                      progress=False, flow_kwargs=None, flow_state=None, engine="auto",
+                      multiplicity=None) -> Deposition:
     """Transport spheres through a tree and return their deposition.
 
     Parameters
     ----------
     tree : TreeArrays
     diameters_um : (N,) array [um]
-        Sphere diameters in injection order.
+        Sphere diameters in injection order (kept as float32; the transport compares the
+        float32 values with the vessel diameters).
     activity_Bq : float or (N,) array [Bq]
         Activity per sphere at the treatment time.
     injection : int or str
@@ -168,6 +206,11 @@ def transport_spheres(tree, diameters_um, activity_Bq, *, injection=0, params=No
         ``flow_state`` is given).
     flow_state : sim.flow.FlowState, optional
         The tree's solved flow state (not re-solved; updated in place by the embolic effect).
+    engine : {"auto", "split", "walk", "paths"}
+        Transport engine (:mod:`sim.transport.engines`); ``auto`` picks the fastest.
+    multiplicity : (N,) int array, optional
+        Treat entry i as an aggregate of ``multiplicity[i]`` spheres that travels and lodges
+        as one (embolic increment = multiplicity); default 1 each.
 
     Returns
     -------
@@ -192,88 +235,25 @@ def transport_spheres(tree, diameters_um, activity_Bq, *, injection=0, params=No
     (1000, True)
     """
     params = params or TransportParams()
-    d = np.ascontiguousarray(diameters_um, dtype=np.float64)
+    d = np.ascontiguousarray(diameters_um, dtype=np.float32)
     n = d.size
-    act = np.broadcast_to(np.asarray(activity_Bq, dtype=np.float32), (n,)).copy()
+    act = np.asarray(activity_Bq, dtype=np.float32)
+    act = np.broadcast_to(act, (n,)) if act.ndim == 0 else np.ascontiguousarray(act)
+    if act.shape != (n,):
+        raise ValueError(f"activity_Bq must be a number or hold one value per sphere ({n})")
     state = flow_state if flow_state is not None else FlowState(tree, **(flow_kwargs or {}))
-    field0 = state.field()
-    inject = injection_segment(tree, field0, injection)
-    if n and d.max() > 2.0 * tree.radius_um[inject]:
+    inject = injection_segment(tree, state, injection)
+    if n and float(d.max()) > 2.0 * tree.radius_um[inject]:
         raise ValueError(f"spheres up to {d.max():.1f} um cannot enter the injected vessel "
                          f"(segment {inject}, diameter {2 * tree.radius_um[inject]:.1f} um)")
     seed = int(np.random.default_rng(rng).integers(0, 2**63 - 1))
-    # Pressure-driven during injection (see module notes).
-    dp = field0.inlet_pressure_mmHg - field0.terminal_pressure_mmHg
-    csr = _tk.TreeCSR(tree.parent, tree.child_start, tree.child_index,
-                      np.ascontiguousarray(tree.radius_um),
-                      np.ascontiguousarray(tree.region, dtype=np.int64), straight_children(tree))
-    q0 = _tk.injected_flow(tree.parent, tree.child_start, tree.child_index,
-                           state.subtree_resistance, inject, dp)
-    out = _Outputs(n, tree.n_segments)
-    emb_mode = EMBOLIC_MODES[params.embolic]
     with Progress.of(progress, "transport", total=n if n >= _CHUNK else None) as bar:
-        if emb_mode == EMB_NONE:
-            _run_static(csr, state, params, inject, d, seed, out, bar)
-        else:
-            p = _tk.FeedbackParams(params.straight_ratio, params.lung_shunt_fraction,
-                                   params.tumour_shunt_fraction, emb_mode,
-                                   float(params.spheres_to_occlude),
-                                   float(params.embolic_fraction), params.stasis_fraction,
-                                   q0, dp, params.after_stasis == "undelivered")
-            _run_feedback(csr, state, p, inject, d, seed, out, bar)
-    q1 = _tk.injected_flow(tree.parent, tree.child_start, tree.child_index,
-                           state.subtree_resistance, inject, dp)
-    pos = sphere_positions(tree, out.seg, out.fate, d)
-    return Deposition(fate=out.fate, segment=out.seg, stacked=out.stacked,
-                      diameter_um=d.astype(np.float32), activity_Bq=act, position_mm=pos,
-                      injection_segment=inject, stasis_at_sphere=out.stasis_at,
-                      injected_flow_mL_min=(float(q0), float(q1)), n_lodged=out.n_lodged)
-
-
-class _Outputs:
-    """Per-sphere outputs of the transport kernels and per-segment counts."""
-
-    def __init__(self, n, n_segments):
-        self.fate = np.empty(n, np.int8)
-        self.seg = np.empty(n, np.int32)
-        self.stacked = np.empty(n, np.bool_)
-        self.n_lodged = np.zeros(n_segments, np.int64)
-        self.stasis_at = -1
-
-
-def _run_static(csr, state, params, inject, d, seed, out, bar):
-    """No embolic feedback: the flow field is frozen, spheres run in parallel."""
-    cdf = np.empty(csr.child_index.size)
-    _tk.branch_cdf(csr.child_start, csr.child_index, state.subtree_resistance,
-                   csr.straight_child, params.straight_ratio, cdf)
-    n = d.size
-    for start in range(0, n, _CHUNK):
-        sl = slice(start, min(n, start + _CHUNK))
-        _tk.transport_static(csr.child_start, csr.child_index, csr.radius_um, csr.region, cdf,
-                             inject, d[sl], start, seed, params.lung_shunt_fraction,
-                             params.tumour_shunt_fraction, out.seg[sl], out.fate[sl],
-                             out.stacked[sl])
-        bar.advance(sl.stop - start)
-    out.n_lodged = np.bincount(out.seg[out.fate == LIVER],
-                               minlength=out.n_lodged.size).astype(np.int64)
-
-
-def _run_feedback(csr, state, p, inject, d, seed, out, bar):
-    """Embolic feedback: spheres one after the other, exact flow updates after each."""
-    flow = _tk.FlowArrays(state.segment_resistance.copy(), state.segment_resistance,
-                          state.subtree_resistance, state.terminal_resistance)
-    stasis = np.zeros(1, np.int64)
-    n = d.size
-    for start in range(0, n, _CHUNK):
-        stop = min(n, start + _CHUNK)
-        sl = slice(start, stop)
-        was = stasis[0]
-        _tk.transport_feedback(csr, flow, p, inject, d[sl], start, seed, out.n_lodged, stasis,
-                               out.seg[sl], out.fate[sl], out.stacked[sl])
-        if stasis[0] and not was:
-            blocked = np.flatnonzero(out.fate[sl] >= REFLUX)
-            out.stasis_at = start + (int(blocked[0]) if blocked.size else stop - start)
-        bar.advance(stop - start)
+        res = transport_parcels(tree, d, multiplicity, inject=inject, params=params, seed=seed,
+                                state=state, engine=engine, chunk=_CHUNK, bar=bar)
+    return Deposition(fate=res.fate, segment=res.segment, stacked=res.stacked, diameter_um=d,
+                      activity_Bq=act, injection_segment=inject, stasis_at_sphere=res.stasis_at,
+                      injected_flow_mL_min=res.injected_flow_mL_min, n_lodged=res.n_lodged,
+                      engine=res.engine, tree=tree)
 
 
 def sphere_positions(tree, segment, fate, diameters_um) -> np.ndarray:
@@ -285,7 +265,7 @@ def sphere_positions(tree, segment, fate, diameters_um) -> np.ndarray:
     """
     pos = np.empty((segment.size, 3), np.float32)
     _tk.string_positions(np.ascontiguousarray(segment), np.ascontiguousarray(fate),
-                         np.ascontiguousarray(diameters_um, dtype=np.float64),
+                         np.ascontiguousarray(diameters_um),
                          np.ascontiguousarray(tree.proximal_mm), np.ascontiguousarray(tree.distal_mm),
-                         pos)
+                         np.zeros(tree.n_segments), pos)
     return pos

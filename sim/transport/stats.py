@@ -30,8 +30,11 @@ def spheres_per_segment(tree, dep) -> np.ndarray:
 
 def activity_per_segment_Bq(tree, dep) -> np.ndarray:
     """Activity lodged in each segment [Bq], (N,) float64."""
+    act = np.asarray(dep.activity_Bq)
+    if act.size and act.strides == (0,):  # one activity for every sphere
+        return spheres_per_segment(tree, dep) * float(act[0])
     sel = dep.fate == LIVER
-    return np.bincount(dep.segment[sel], weights=dep.activity_Bq[sel].astype(np.float64),
+    return np.bincount(dep.segment[sel], weights=act[sel].astype(np.float64),
                        minlength=tree.n_segments)
 
 
@@ -41,7 +44,8 @@ def deposition_summary(tree, dep, *, histogram_bins: int = 30) -> dict:
     Returns
     -------
     dict
-        ``counts`` (spheres and GBq per compartment), ``spheres_per_terminal`` (statistics over
+        ``counts`` (spheres and GBq per compartment), ``transport_engine`` (the engine that
+        ran), ``spheres_per_terminal`` (statistics over
         the terminals of the treated territory, the tree below the injected segment, zeros
         included, of the spheres lodged in terminal arterioles),
         ``proximal_fraction`` (liver spheres lodged above the terminals: in vessels narrower
@@ -74,6 +78,7 @@ def deposition_summary(tree, dep, *, histogram_bins: int = 30) -> dict:
         "counts": dep.counts(),
         "injection_segment": int(dep.injection_segment),
         "stasis_at_sphere": int(dep.stasis_at_sphere),
+        "transport_engine": str(dep.engine),
         "injected_flow_mL_min_start": float(dep.injected_flow_mL_min[0]),
         "injected_flow_mL_min_end": float(dep.injected_flow_mL_min[1]),
         "spheres_per_terminal": _stats(per_term),

@@ -439,3 +439,15 @@ def subtree_mask(parent, root):
         if p >= 0 and out[p]:
             out[i] = True
     return out
+
+
+@njit(cache=True)
+def bifurcation_depth(parent, child_start):
+    """Branch points (segments with two or more children) above each segment's distal end,
+    root to the segment itself excluded (topological order)."""
+    n = parent.shape[0]
+    out = np.zeros(n, dtype=np.int32)
+    for i in range(1, n):
+        p = parent[i]
+        out[i] = out[p] + (1 if child_start[p + 1] - child_start[p] >= 2 else 0)
+    return out

@@ -188,7 +188,8 @@ def from_parent(
 def summary(tree: TreeArrays, flow=None, *, territory=None) -> dict:
     """Key numbers of a tree (and of its flow field, when given).
 
-    Returns a JSON-friendly dict: counts, terminal depths, radii [um], perfused mass [g] in
+    Returns a JSON-friendly dict: counts, terminal depths (segments and branch points from the
+    root to each terminal: mean, SD, max), radii [um], perfused mass [g] in
     total and per region; with ``flow`` (a ``FlowField``) also the inlet flow [mL/min], flow
     per region [mL/min] (sum over that region's terminals), perfusion per region
     [mL/min/g] and the tumour-to-normal perfusion ratio (flow per mass in all tumours over
@@ -198,6 +199,7 @@ def summary(tree: TreeArrays, flow=None, *, territory=None) -> dict:
     """
     term = tree.is_terminal
     tdepth = tree.depth[term]
+    bif = _k.bifurcation_depth(tree.parent, tree.child_start)[term]
     if territory is not None:
         territory_terminals = int((term & territory).sum())
         term = term & territory
@@ -209,6 +211,9 @@ def summary(tree: TreeArrays, flow=None, *, territory=None) -> dict:
         "terminal_depth_min": int(tdepth.min()),
         "terminal_depth_mean": float(tdepth.mean()),
         "terminal_depth_max": int(tdepth.max()),
+        "bifurcations_to_terminal_mean": float(bif.mean()),
+        "bifurcations_to_terminal_sd": float(bif.std()),
+        "bifurcations_to_terminal_max": int(bif.max()),
         "radius_um_min": float(tree.radius_um.min()),
         "radius_um_max": float(tree.radius_um.max()),
         "terminal_radius_um_mean": float(tree.radius_um[term].mean()),

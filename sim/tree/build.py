@@ -42,7 +42,8 @@ def build_tree(spec, rng=None) -> TreeArrays:
                          root_radius_um=spec.root_radius_um, terminal_mass_mg=spec.terminal_mass_mg,
                          tissue_density_g_cm3=spec.tissue_density_g_cm3,
                          murray_exponent=spec.murray_exponent, tumours=tumours,
-                         minor_share_beta=tuple(spec.minor_share_beta),
+                         minor_share_beta=tuple(spec.minor_share_beta), branching=spec.branching,
+                         side_branch_spacing=spec.side_branch_spacing,
                          flow_rd_1g=spec.flow_rd_1g,
                          flow_fractal_dimension=spec.flow_fractal_dimension, rng=rng)
     path = Path(spec.path)

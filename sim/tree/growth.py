@@ -58,6 +58,7 @@ from sim.tree.domains import Ellipsoid, vec3 as _vec3
 from sim.tree.heterogeneity import (DEFAULT_FRACTAL_DIMENSION, DEFAULT_RD_1G,
                                     heterogeneous_flows)
 from sim.tree.tissue import TissueGeometry
+from sim.tree.trunks import DEFAULT_SIDE_BRANCH_SPACING, trunk_topology
 
 __all__ = ["Tumour", "grow_tree", "place_terminals", "geometric_masses",
            "DEFAULT_TUMOUR_VASCULARITY"]
@@ -224,6 +225,8 @@ def grow_tree(
     branch_pull: float = 0.5,
     flow_rd_1g: float = DEFAULT_RD_1G,
     flow_fractal_dimension: float = DEFAULT_FRACTAL_DIMENSION,
+    branching: str = "partition",
+    side_branch_spacing: float = DEFAULT_SIDE_BRANCH_SPACING,
     rng=None,
 ) -> TreeArrays:
     """Grow a binary arterial tree filling ``domain`` down to terminal arterioles.
@@ -248,12 +251,20 @@ def grow_tree(
         Perfusion heterogeneity: relative dispersion of flow per mass in 1 g pieces and its
         fractal dimension (:mod:`sim.tree.heterogeneity`); ``flow_rd_1g = 0`` gives flows
         exactly proportional to mass x vascularity.
+    branching : {"partition", "trunks"}
+        Topology: the binary space partition of this module (shallow trees, ~20-25
+        bifurcations to a terminal at 1e5 terminals), or side branches shed along long trunks
+        (deep trees as grown by CCO, ~200 at 2.3e5 terminals: :mod:`sim.tree.trunks`;
+        ``minor_share_beta`` and ``branch_pull`` are not used).
+    side_branch_spacing : float
+        Trunks only: slab thickness along a trunk in terminal cell sides [1] (one side
+        branch on each side of the trunk per slab).
     rng : int seed or numpy Generator.
 
     Returns
     -------
-    TreeArrays, DFS preorder; the first daughter of a bifurcation is the one with fewer
-    terminals. See the module docstring for the method and its references.
+    TreeArrays, DFS preorder; with ``partition`` the first daughter of a bifurcation is the
+    one with fewer terminals. See the module docstring for the method and its references.
     """
     rng = _as_rng(rng)
     if not root_radius_um > 0 or not murray_exponent > 0:
@@ -275,12 +286,18 @@ def grow_tree(
     vasc = np.ones(len(tumours) + 1)
     vasc[1:] = [t.vascularity for t in tumours]
     demand = mass * vasc[reg]
-    minor = 0.5 * rng.beta(a, b, size=n)
-    minor = np.clip(minor, 1e-6, 0.5)
-    side = rng.random(n) < 0.5
-    parent, prox, dist, term_of = _k.grow_bsp(
-        np.ascontiguousarray(pts), demand, root, minor, side, float(branch_pull)
-    )
+    if branching == "trunks":
+        cell_mm = (terminal_mass_mg / tissue_density_g_cm3) ** (1.0 / 3.0)
+        parent, prox, dist, term_of = trunk_topology(pts, demand, root,
+                                                     side_branch_spacing * cell_mm, rng)
+    elif branching == "partition":
+        minor = np.clip(0.5 * rng.beta(a, b, size=n), 1e-6, 0.5)
+        side = rng.random(n) < 0.5
+        parent, prox, dist, term_of = _k.grow_bsp(
+            np.ascontiguousarray(pts), demand, root, minor, side, float(branch_pull)
+        )
+    else:
+        raise ValueError(f"branching {branching!r} is not 'partition' or 'trunks'")
     nseg = parent.shape[0]
     is_t = term_of >= 0
     seg_region = np.zeros(nseg, np.int32)

@@ -31,6 +31,10 @@ def test_tree_only_scenario_needs_no_liver_section():
      "tree.tumours.0.radius_mm", "> 0"),
     ({"generator": "file", "path": "does_not_exist.csv"}, "tree.path", "file not found"),
     ({"generator": "bifurcating", "split_ratio": 1.0}, "tree.split_ratio", "allowed"),
+    ({**GROWN, "branching": "fractal"}, "tree.branching", "partition"),
+    ({**GROWN, "side_branch_spacing": 2.0}, "tree.side_branch_spacing", "not used by"),
+    ({**GROWN, "branching": "trunks", "minor_share_beta": [1.0, 1.0]}, "tree.minor_share_beta",
+     "not used by"),
 ])
 def test_tree_refusals(tree, key, words):
     with pytest.raises(ConfigError) as e:
@@ -55,10 +59,20 @@ def test_flow_refusals(flow, key):
     ({"embolic": "glue"}, "transport.embolic"),
     ({"injection": "hepatic"}, "transport.injection"),
     ({"stasis_fraction": 1.0}, "transport.stasis_fraction"),
+    ({"engine": "fast"}, "transport.engine"),
+    ({"engine": "split"}, "transport.engine"),  # split has no embolic feedback
 ])
 def test_transport_refusals(transport, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         scen(tree=GROWN, transport=transport)
+
+
+def test_deep_tree_and_engine_options():
+    s = scen(tree={**GROWN, "branching": "trunks", "side_branch_spacing": 1.5},
+             transport={"embolic": "none", "engine": "split"})
+    assert s.tree.branching == "trunks" and s.tree.side_branch_spacing == 1.5
+    assert s.transport.engine == "split"
+    assert scen(tree=GROWN).transport.engine == "auto"
 
 
 def test_relative_paths_resolve_against_the_config_folder(tmp_path):

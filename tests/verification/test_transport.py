@@ -201,3 +201,17 @@ def test_positions_form_strings_at_the_distal_end():
     # arrival order: 12.5 um, 37.5 um, ... from the distal end
     assert np.allclose(dist, (np.arange(k.size) + 0.5) * 0.025, rtol=1e-5)
     assert np.all(np.isnan(dep.position_mm[dep.fate != tk.LIVER]))
+
+
+def test_streamed_positions_equal_the_full_array():
+    """Positions made block by block (carrying each vessel's string length across blocks)
+    equal those made at once."""
+    tree = tree_g(3, r_term=20.0)
+    d = np.random.default_rng(3).uniform(20.0, 35.0, 3000)
+    dep = transport_spheres(tree, d, 1.0, params=TransportParams(lung_shunt_fraction=0.2,
+                                                                 spheres_to_occlude=1e4), rng=2)
+    liver = dep.fate == tk.LIVER
+    blocks = list(dep.iter_liver_positions(chunk=257))
+    assert len(blocks) > 5
+    np.testing.assert_array_equal(np.concatenate(blocks), dep.position_mm[liver])
+    np.testing.assert_array_equal(dep.liver_positions_mm(), dep.position_mm[liver])
