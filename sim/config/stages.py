@@ -222,6 +222,7 @@ class _TransportPhysics(_Section):
     stasis_fraction: Fraction = 0.05
     after_stasis: Literal["reflux", "undelivered"] = "reflux"
     tumour_shunt_fraction: Fraction = 0.0
+    plug: bool = False
 
 
 class TransportParams(_TransportPhysics):
@@ -244,6 +245,9 @@ class TransportParams(_TransportPhysics):
     tumour_shunt_fraction : float
         Probability that a sphere reaching a tumour terminal passes to the lungs through
         arteriovenous shunts [1] (0: off).
+    plug : bool
+        Whether a vessel that holds a lodged sphere stops every later sphere entering it
+        (conglomerates behind a sphere lodged in a small artery; see docs/physics.md).
     """
 
     lung_shunt_fraction: Fraction = 0.0
@@ -263,6 +267,9 @@ class TransportSpec(_TransportPhysics):
         if self.engine == "split" and self.embolic != "none":
             raise KeyValueError("engine", self.engine, "needs embolic = \"none\" (the split "
                                 "engine has no embolic feedback; use walk, paths or auto)")
+        if self.engine in ("split", "paths") and self.plug:
+            raise KeyValueError("engine", self.engine, "has no plugs: use plug = false, or "
+                                "the walk or auto engine")
         return self
 
     def params(self, lung_shunt_fraction: float) -> TransportParams:

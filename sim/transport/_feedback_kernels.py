@@ -70,11 +70,12 @@ class Paths(NamedTuple):
 # ---------------------------------------------------------------- walk engine
 
 @njit(cache=True)
-def walk_descend(terminal, lstart, lindex, nd, d, state):
-    """Step one unit of diameter d from node 0; returns (node, stacked, state)."""
+def walk_descend(terminal, lstart, lindex, nd, d, state, lodged, plug):
+    """Step one unit of diameter d from node 0; returns (node, stacked, state). With
+    ``plug`` a vessel already holding a lodged unit stops it (``lodged`` per node)."""
     k = 0
     while True:
-        if d > nd[k, DIAM] or terminal[k]:
+        if d > nd[k, DIAM] or terminal[k] or (plug and lodged[k] > 0):
             return k, False, state
         h = k + 1
         wh = branch_weight(nd[h, BIAS], nd[h, G])
@@ -466,7 +467,8 @@ def transport_feedback(lay, nd, pt, p, mode, trap_d, mult, start_index, seed, n_
             continue
         d = float(trap_d[t])
         if mode == WALK:
-            site, stacked, state = walk_descend(terminal, lstart, lindex, nd, d, state)
+            site, stacked, state = walk_descend(terminal, lstart, lindex, nd, d, state,
+                                                       n_lodged, p.plug)
             g_in = nd[0, G]
         else:
             site, stacked, state = paths_descend(lstart, lindex, path_of, pinfo, gtop, seg, nd,

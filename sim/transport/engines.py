@@ -15,7 +15,11 @@ its multiplicity.
     for the descent and for the exact update, independent of the depth
     (:mod:`sim.transport._feedback_kernels`).
 
-``auto`` takes ``split`` without feedback and, with feedback, whichever of ``walk`` and
+With ``plug`` (:class:`sim.config.TransportParams`) a vessel that holds a lodged unit stops
+every later unit entering it: units depend on one another even without embolic feedback, and
+only ``walk`` checks every node on the way, so ``auto`` takes ``walk``.
+
+``auto`` takes ``split`` without feedback or plugs and, with feedback, whichever of ``walk`` and
 ``paths`` the measured cost model says is faster for the tree's flow-weighted depth. All
 engines draw from one stream per unit (stage seed, unit index), so results do not depend on
 chunks or threads; they agree in distribution (not unit by unit) with one another.
@@ -71,6 +75,8 @@ def pressure_drop(state) -> float:
 
 def choose_engine(lay, nd, params, kappa) -> tuple[str, dict]:
     """The engine ``auto`` runs and the numbers it was chosen on (see the cost model)."""
+    if params.plug:
+        return "walk", {}  # plugs are sequential and only the walk looks at every node
     if EMBOLIC_MODES[params.embolic] == EMB_NONE:
         return "split", {}
     prof = _lay.depth_profile(lay, _k.layout_reach(lay, nd))
@@ -105,6 +111,9 @@ def transport_parcels(tree, trap_diameter_um, multiplicity=None, *, inject, para
     if engine == "split" and params.embolic != "none":
         raise ValueError("the split engine has no embolic feedback: use embolic = \"none\", "
                          "or the walk, paths or auto engine")
+    if engine in ("split", "paths") and params.plug:
+        raise ValueError(f"the {engine} engine has no plugs: use plug = false, or the walk "
+                         f"or auto engine")
     d = np.ascontiguousarray(trap_diameter_um, dtype=np.float32)
     mult = (np.zeros(0, np.int64) if multiplicity is None
             else np.ascontiguousarray(multiplicity, dtype=np.int64))
@@ -116,12 +125,12 @@ def transport_parcels(tree, trap_diameter_um, multiplicity=None, *, inject, para
     p = _k.FeedbackParams(params.lung_shunt_fraction, params.tumour_shunt_fraction, emb,
                           float(params.spheres_to_occlude), float(params.embolic_fraction),
                           params.stasis_fraction, 0.0, e_th, r_th,
-                          params.after_stasis == "undelivered", 1.0)
+                          params.after_stasis == "undelivered", 1.0, bool(params.plug))
     q0 = float(_k.injected_flow(p, _k.conductance(state.subtree_resistance[inject])))
     n = d.size
     fate = np.empty(n, np.int8)
     seg = np.empty(n, np.int32)
-    if engine == "split" or (engine == "auto" and emb == EMB_NONE):
+    if engine == "split" or (engine == "auto" and emb == EMB_NONE and not params.plug):
         _run_split(tree, state, inject, bias, p, d, seed, fate, seg, chunk, bar)
         n_lodged = _sk.lodged_counts(seg, fate, mult, tree.n_segments,
                                      max(1, min(numba.get_num_threads(), n // 100_000)))

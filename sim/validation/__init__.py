@@ -60,7 +60,7 @@ def report_markdown(rows, replicates: int, figure: str | None) -> str:
 def _figure(rows) -> Figure:
     """Published vs simulated for every numeric row, as ratios (1 = agreement)."""
     num = [r for r in rows if isinstance(r["published"], (int, float)) and r["simulated"]]
-    fig = Figure(figsize=(7.0, 0.35 * len(num) + 1.5), layout="constrained")
+    fig = Figure(figsize=(8.0, 0.35 * len(num) + 1.7), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(num))[::-1]
     for yi, r in zip(y, num):
@@ -72,7 +72,7 @@ def _figure(rows) -> Figure:
     ax.axvline(1.0, color="k", lw=1)
     ax.set_yticks(y, [f"{r['study']}: {r['quantity']}" for r in num], fontsize=7)
     ax.set_xscale("log")
-    ax.set_xlabel("simulated / published (bars: SD over replicates; orange: calibration)")
+    ax.set_xlabel("simulated / published\n(bars: SD over replicates; orange: calibration)")
     return fig
 
 

@@ -61,6 +61,8 @@ def test_flow_refusals(flow, key):
     ({"stasis_fraction": 1.0}, "transport.stasis_fraction"),
     ({"engine": "fast"}, "transport.engine"),
     ({"engine": "split"}, "transport.engine"),  # split has no embolic feedback
+    ({"engine": "paths", "plug": True}, "transport.engine"),  # only walk has plugs
+    ({"plug": "yes"}, "transport.plug"),
 ])
 def test_transport_refusals(transport, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
@@ -73,6 +75,7 @@ def test_deep_tree_and_engine_options():
     assert s.tree.branching == "trunks" and s.tree.side_branch_spacing == 1.5
     assert s.transport.engine == "split"
     assert scen(tree=GROWN).transport.engine == "auto"
+    assert scen(tree=GROWN, transport={"plug": True}).transport.params(0.0).plug
 
 
 def test_relative_paths_resolve_against_the_config_folder(tmp_path):
@@ -84,3 +87,4 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
                    'domain = { shape = "mask", path = "mask.npy", spacing_mm = [2.0, 2.0, 2.0] }\n')
     s = load_scenario(cfg)
     assert s.tree.domain.path == str(tmp_path / "mask.npy")
+

@@ -191,7 +191,7 @@ def _feedback_state(tree, mode, emb, n_units, s_ratio=0.65, n_occ=4.0):
     nd = layout.node_records(tree, lay, st, bias)
     e, r = layout.thevenin(tree, st, 0, engines.pressure_drop(st))
     p = k.FeedbackParams(0.0, 0.0, {"linear": 1, "multiplicative": 2}[emb], n_occ, 0.3, 0.0,
-                         1.0, e, r, False, layout.thinning_bound(lay, nd))
+                         1.0, e, r, False, layout.thinning_bound(lay, nd), False)
     pt = layout.build_paths(lay, nd) if mode == fk.PATHS else engines._empty_paths()
     d = np.random.default_rng(1).uniform(15, 60, n_units).astype(np.float32)
     lodged = np.zeros(lay.parent.size, np.int64)
@@ -339,3 +339,61 @@ def test_stasis_stops_delivery(deep, engine, after):
     assert np.all(dep.fate[:k] != 3)
     q0, q1 = dep.injected_flow_mL_min
     assert q1 < 0.3 * q0 <= dep.injected_flow_mL_min[0]
+
+
+# ---------------------------------------------------------------- plugs (cluster law)
+
+def _parallel_vessels(m, r_small=15.0):
+    """A root feeding m equal pre-terminal vessels (diameter 2 r_small) of two wide
+    terminals each."""
+    parent = [-1] + [0] * m + [1 + i // 2 for i in range(2 * m)]
+    n = len(parent)
+    radius = np.array([500.0] + [r_small] * m + [40.0] * (2 * m))
+    prox = np.zeros((n, 3))
+    dist = np.zeros((n, 3))
+    dist[:, 0] = 1.0 + np.arange(n) * 1e-3
+    mass = np.array([0.0] * (1 + m) + [1.0] * (2 * m))
+    return from_parent(parent, radius, prox, dist, terminal_mass_mg=mass)
+
+
+def test_plug_cluster_law_on_a_toy_tree():
+    """With plugs and no embolic effect, a vessel narrower than a fraction a of the units
+    passes a geometric number of units (mean (1 - a) / a) before its first trapped unit
+    plugs it; every later unit entering it stays there, whatever its size."""
+    m, per, a = 400, 100, 0.2
+    tree = _parallel_vessels(m)
+    d = np.where(np.random.default_rng(3).random(m * per) < a, 40.0, 20.0)
+    params = TransportParams(embolic="none", plug=True)
+    dep = transport_spheres(tree, d, 1.0, params=params, rng=5, flow_state=FlowState(tree))
+    assert dep.engine == "walk"
+    liver = dep.fate == LIVER
+    assert liver.all()
+    seg = dep.segment
+    passed = np.bincount(tree.parent[seg[seg > m]] - 1, minlength=m)
+    entered = passed + np.bincount(seg[(seg >= 1) & (seg <= m)] - 1, minlength=m)
+    assert entered.sum() == m * per
+    # small units lodge in the pre-terminal vessels only behind a plug
+    assert (d[(seg >= 1) & (seg <= m)] == 20.0).sum() > 0.5 * m * per
+    mean, var = (1 - a) / a, (1 - a) / a ** 2
+    assert abs(passed.mean() - mean) < 4 * math.sqrt(var / m)
+    k = np.arange(12)
+    pmf = (1 - a) ** k * a
+    obs = np.append(np.bincount(np.minimum(passed, 12), minlength=13)[:12],
+                    (passed >= 12).sum())
+    exp = m * np.append(pmf, 1 - pmf.sum())
+    stat = ((obs - exp) ** 2 / exp).sum()
+    assert stats.chi2.sf(stat, exp.size - 1) > 1e-6
+    # without plugs, a fraction 1 - a of the units passes every vessel
+    free = transport_spheres(tree, d, 1.0, params=TransportParams(embolic="none"), rng=5,
+                             flow_state=FlowState(tree))
+    n_pass = (free.segment > m).sum()
+    assert abs(n_pass - (1 - a) * m * per) < 4 * math.sqrt(a * (1 - a) * m * per)
+
+
+def test_plug_needs_the_walk_engine():
+    tree = _parallel_vessels(4)
+    for engine in ("split", "paths"):
+        with pytest.raises(ValueError, match="plug"):
+            transport_spheres(tree, np.full(10, 20.0), 1.0, engine=engine, rng=1,
+                              params=TransportParams(embolic="none", plug=True),
+                              flow_state=FlowState(tree))
