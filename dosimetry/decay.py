@@ -23,7 +23,8 @@ import numpy as np
 
 from dosimetry.constants import J_PER_MEV, LN2, SECONDS_PER_HOUR
 
-__all__ = ["Nuclide", "get_nuclide", "normalise_name", "activity_at", "cumulated_decays",
+__all__ = ["Nuclide", "get_nuclide", "normalise_name", "half_life_h", "photon_line_yield",
+           "activity_at", "cumulated_decays",
            "fraction_delivered", "dose_constant", "dose_constant_from_data",
            "DOSE_CONSTANT_CONVENTIONS", "DOSE_CONSTANT_NAMES"]
 
@@ -205,6 +206,41 @@ def normalise_name(name: str) -> str:
             raise ValueError(f"nuclide {name!r}: expected a name like 'Y-90' or 'Ho-166'")
         mass, meta, el = m.group(1), m.group(2) or "", m.group(3)
     return f"{el.capitalize()}-{mass}{meta.lower()}"
+
+
+@lru_cache(maxsize=None)
+def half_life_h(name: str) -> float:
+    """Physical half-life of any ICRP-107 nuclide [h] (photon emitters such as Tc-99m
+    included, which :func:`get_nuclide` refuses as not beta-minus emitters).
+
+    Examples
+    --------
+    >>> round(half_life_h("Tc-99m"), 3), round(half_life_h("Y-90"), 1)
+    (6.015, 64.1)
+    """
+    canonical = normalise_name(name)
+    try:
+        s = get_icrp107_spectrum(canonical, "gamma")
+    except Exception as exc:  # the package raises bare errors for unknown names
+        raise ValueError(f"nuclide {name!r}: not in ICRP-107") from exc
+    return float(s["half_life"]) * _TIME_TO_H[str(s["time_unit"]).strip().lower()[0]]
+
+
+def photon_line_yield(name: str, energy_MeV: float, tolerance_MeV: float = 1e-3) -> float:
+    """Photons per decay of the gamma lines within ``tolerance_MeV`` of ``energy_MeV``
+    (ICRP-107; Tc-99m 140.5 keV: 0.8906).
+
+    Raises
+    ------
+    ValueError
+        No line of the nuclide lies there.
+    """
+    s = get_icrp107_spectrum(normalise_name(name), "gamma")
+    e = np.asarray(s["energies"], dtype=float)
+    sel = np.abs(e - float(energy_MeV)) <= tolerance_MeV
+    if not sel.any():
+        raise ValueError(f"{name}: no gamma line within {tolerance_MeV} MeV of {energy_MeV} MeV")
+    return float(np.asarray(s["weights"], dtype=float)[sel].sum())
 
 
 def activity_at(activity0, time_h, half_life_h: float):

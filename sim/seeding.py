@@ -13,7 +13,8 @@ import numpy as np
 
 __all__ = ["STAGES", "stage_seed", "stage_rng", "replicate_seed"]
 
-STAGES = ("tree", "diameters", "transport", "positions", "dose")
+STAGES = ("tree", "diameters", "transport", "positions", "dose", "scout_diameters",
+          "scout_transport", "scout_fate", "imaging")
 
 
 def stage_seed(root_seed: int, stage: str) -> np.random.SeedSequence:

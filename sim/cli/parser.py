@@ -5,6 +5,7 @@ import argparse
 
 from sim._version import __version__
 from sim.cli import commands as c
+from sim.cli.chain import add_chain_parser
 
 __all__ = ["build_parser"]
 
@@ -220,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Microsphere-scale simulator of Y-90 / Ho-166 radioembolization.")
     parser.add_argument("--version", action="version", version=f"taresim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_plan, _devices, _tree, _transport, _run, _show_plot, _sweep, _compare,
-                _kernel, _dose, _histology, _validate):
+    for add in (_plan, _devices, _tree, _transport, _run, add_chain_parser, _show_plot, _sweep,
+                _compare, _kernel, _dose, _histology, _validate):
         add(sub)
     return parser

@@ -11,6 +11,7 @@ from dosimetry.constants import LIVER_DENSITY_G_CM3
 from dosimetry.decay import DOSE_CONSTANT_NAMES
 from sim.config.base import Fraction, KeyValueError as _KeyError, Section as _Section
 from sim.config.devices import Device, DeviceSpec, device_library
+from sim.config.clinical import ChainSpec, ImagingSpec, ScoutSpec
 from sim.config.stages import DoseSpec, FlowSpec, TransportSpec, TreeSpec
 
 __all__ = ["Patient", "Liver", "Treatment", "Plan", "Scenario"]
@@ -112,7 +113,8 @@ class Plan(_Section):
 
 class Scenario(_Section):
     """A validated scenario. Sections: ``patient``, ``liver``, ``treatment``, ``plan``,
-    ``devices`` (custom devices), ``tree``, ``flow``, ``transport``, plus the root ``seed``
+    ``devices`` (custom devices), ``tree``, ``flow``, ``transport``, ``dose``, the clinical
+    chain's ``scout``, ``imaging`` and ``chain`` (defaults when absent), plus the root ``seed``
     and ``name``. ``liver`` (masses for planning) is required unless a ``tree`` section gives
     the anatomy."""
 
@@ -127,6 +129,9 @@ class Scenario(_Section):
     flow: FlowSpec = FlowSpec()
     transport: TransportSpec = TransportSpec()
     dose: DoseSpec = DoseSpec()
+    scout: ScoutSpec | None = None
+    imaging: ImagingSpec | None = None
+    chain: ChainSpec | None = None
 
     @model_validator(mode="after")
     def _anatomy(self):

@@ -20,7 +20,9 @@ __all__ = ["DomainSpec", "TumourSpec", "TreeSpec", "FlowSpec", "TransportParams"
 
 
 class DomainSpec(_Section):
-    """Perfused domain of a grown tree: ellipsoid, box or voxel mask (.npy / NIfTI)."""
+    """Perfused domain of a grown tree: ellipsoid, box or voxel mask (.npy, or NIfTI placed
+    by its affine; a NIfTI liver mask may be cut to a perfused ``territory`` mask on the same
+    grid)."""
 
     shape: Literal["ellipsoid", "box", "mask"] = "ellipsoid"
     centre_mm: Vec3 | None = None
@@ -28,6 +30,7 @@ class DomainSpec(_Section):
     min_mm: Vec3 | None = None
     max_mm: Vec3 | None = None
     path: InputPath | None = None
+    territory: InputPath | None = None
     origin_mm: Vec3 = [0.0, 0.0, 0.0]
     spacing_mm: Vec3 = [1.0, 1.0, 1.0]
 
@@ -47,14 +50,25 @@ class DomainSpec(_Section):
             raise KeyValueError("max_mm", self.max_mm, "must exceed min_mm on every axis")
         if min(self.spacing_mm) <= 0:
             raise KeyValueError("spacing_mm", self.spacing_mm, "must all be > 0")
+        if self.territory is not None and not (self.shape == "mask" and _nifti(self.path)
+                                               and _nifti(self.territory)):
+            raise KeyValueError("territory", self.territory, "needs a NIfTI mask domain "
+                                "(shape = \"mask\", path and territory .nii or .nii.gz)")
         return self
 
 
-class TumourSpec(_Section):
-    """A tumour: sphere (``radius_mm`` scalar) or axis-aligned ellipsoid (3 semi-axes)."""
+def _nifti(path) -> bool:
+    return path is not None and str(path).lower().endswith((".nii", ".nii.gz"))
 
-    centre_mm: Vec3
-    radius_mm: float | Vec3
+
+class TumourSpec(_Section):
+    """A tumour: sphere (``radius_mm`` scalar), axis-aligned ellipsoid (3 semi-axes), or the
+    voxels of a NIfTI ``mask`` (those equal to ``label``, or all non-zero ones)."""
+
+    centre_mm: Vec3 | None = None
+    radius_mm: float | Vec3 | None = None
+    mask: InputPath | None = None
+    label: int | None = Field(default=None, ge=1, le=65535)
     terminal_mass_mg: float | None = Field(default=None, gt=0.0, le=1000.0)
     vascularity: float = Field(default=3.0, gt=0.0, le=100.0)
 
@@ -64,9 +78,25 @@ class TumourSpec(_Section):
     @classmethod
     def _radius(cls, v):
         vals = v if isinstance(v, list) else [v]
-        if len(vals) not in (1, 3) or min(vals) <= 0:
+        if v is not None and (len(vals) not in (1, 3) or min(vals) <= 0):
             raise ValueError("must be one radius or 3 semi-axes, all > 0 [mm]")
         return v
+
+    @model_validator(mode="after")
+    def _one_shape(self):
+        if self.mask is not None:
+            if self.centre_mm is not None or self.radius_mm is not None:
+                raise KeyValueError("mask", self.mask, "give a mask or centre_mm and "
+                                    "radius_mm, not both")
+            if not _nifti(self.mask):
+                raise KeyValueError("mask", self.mask, "must be a NIfTI file (.nii, .nii.gz)")
+            return self
+        if self.label is not None:
+            raise KeyValueError("label", self.label, "needs a mask")
+        for key in ("centre_mm", "radius_mm"):
+            if getattr(self, key) is None:
+                raise KeyValueError(key, None, "required key is missing (or give a mask)")
+        return self
 
 
 GENERATOR_KEYS = {

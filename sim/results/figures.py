@@ -44,6 +44,11 @@ def draw_all(results, folder=None) -> list[str]:
                                    planning=data["planning"], lobule_dose=d["lobule_dose_Gy"],
                                    lobule_region=d["lobule_region"],
                                    sphere_xyz=None if dep is None else dep["position_mm"])
+    if "chain" in data and results.kept == "full":
+        from sim.clinical.figures import draw_chain_figures  # imports the chain lazily
+
+        paths += draw_chain_figures(folder, name, data["chain"], data["dose"],
+                                    results.compartments(), label)
     return paths
 
 
@@ -59,6 +64,8 @@ def _read_all(results) -> dict:
         data["deposition"] = results.deposition()
     if "dose" in groups:
         data["dose"], data["planning"] = results.dose(), results.planning()
+    if "chain" in groups:
+        data["chain"] = results.chain()
     return data
 
 

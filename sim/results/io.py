@@ -23,7 +23,8 @@ __all__ = ["COMPRESS_MIN_ELEMENTS", "ResultsError", "FILETYPE", "SCHEMA_VERSION"
            "remove_stale_temporaries"]
 
 FILETYPE = "taresim-results"
-SCHEMA_VERSION = "1.0"
+#: 1.1 adds the optional ``/chain`` group (``taresim chain``); 1.0 files read unchanged.
+SCHEMA_VERSION = "1.1"
 
 
 class ResultsError(ValueError):

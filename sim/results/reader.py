@@ -141,6 +141,13 @@ class Results:
         with _open_h5(self.path) as f:
             return _group_dict(self._need(f, "planning"))
 
+    def chain(self) -> dict:
+        """The clinical chain (``/chain``, written by ``taresim chain``): summary, planning,
+        comparison, scout and image arrays (see :func:`sim.clinical.read_chain`)."""
+        from sim.clinical.schema import read_chain  # the chain package imports this one
+
+        return read_chain(self.path)
+
     def _need(self, f, name):
         if name not in f:
             raise ResultsError(f"{self.path}: no /{name} group (groups: {', '.join(f.keys())})")

@@ -4,6 +4,7 @@ A sweep file (TOML) names a base scenario and what to vary::
 
     base = "default.toml"          # relative to the sweep file
     name = "device_day"            # output folder results/NAME (or --output)
+    command = "run"                # or "chain": every point runs the clinical chain
     root_seed = 1                  # replicate r runs with seeds derived from (root_seed, r)
     replicates = 3
     metrics = ["normal_mean_Gy", "lobules_normal_below_40Gy"]   # figure panels
@@ -43,6 +44,7 @@ from typing import Literal
 import numba
 from pydantic import Field, ValidationError
 
+from sim.clinical.chain import CHAIN_METRICS, run_chain
 from sim.config import ConfigError, Section, read_toml, resolve_scenario
 from sim.pipeline import run
 from sim.progress import Progress
@@ -66,6 +68,7 @@ class SweepSpec(Section):
 
     base: str
     name: str = "sweep"
+    command: Literal["run", "chain"] = "run"
     root_seed: int = Field(default=1, ge=0, lt=2**63)
     replicates: int = Field(default=1, ge=1, le=10000)
     metrics: list[str] = list(DEFAULT_METRICS)
@@ -101,10 +104,11 @@ def load_sweep(path) -> tuple[SweepSpec, Path]:
     if len(lengths) > 1:
         raise ConfigError(f"{path}: zip: lists have unequal lengths "
                           f"({', '.join(f'{k}: {len(v)}' for k, v in spec.zip.items())})")
-    unknown = [m for m in spec.metrics if m not in SUMMARY_METRICS]
+    allowed = SUMMARY_METRICS + (CHAIN_METRICS if spec.command == "chain" else ())
+    unknown = [m for m in spec.metrics if m not in allowed]
     if unknown:
-        raise ConfigError(f"{path}: metrics: {unknown[0]!r} is not a summary metric (allowed: "
-                          f"{', '.join(SUMMARY_METRICS)})")
+        raise ConfigError(f"{path}: metrics: {unknown[0]!r} is not a summary metric of "
+                          f"`taresim {spec.command}` (allowed: {', '.join(allowed)})")
     both = set(spec.grid) & set(spec.zip)
     if both:
         raise ConfigError(f"{path}: {sorted(both)[0]} is both in [grid] and [zip]")
@@ -149,12 +153,14 @@ def point_overrides(spec: SweepSpec, point: dict) -> list[str]:
 
 def fingerprint(spec: SweepSpec, base_text: str) -> str:
     """Hash of the sweep definition and base config: a rerun resumes only the same sweep."""
-    h = hashlib.sha256(spec.model_dump_json().encode() + base_text.encode())
+    # sweeps of `run` keep the fingerprint they had before `command` existed (resumable)
+    dump = spec.model_dump_json(exclude={"command"} if spec.command == "run" else None)
+    h = hashlib.sha256(dump.encode() + base_text.encode())
     return h.hexdigest()[:16]
 
 
 def run_point(base_path: str, overrides: list[str], seed: int, out_path: str,
-              numba_threads: int = 1, keep: str = "counts") -> dict:
+              numba_threads: int = 1, keep: str = "counts", command: str = "run") -> dict:
     """Run one point (in a worker) and write its result atomically; never raises.
 
     Returns
@@ -165,8 +171,12 @@ def run_point(base_path: str, overrides: list[str], seed: int, out_path: str,
     t0 = time.perf_counter()
     try:
         numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
-        res = run(base_path, output=out_path, seed=seed, overrides=overrides, figures=False,
-                  keep=keep)
+        if command == "chain":
+            res, _ = run_chain(base_path, output=out_path, seed=seed, overrides=overrides,
+                               figures=False, nifti=False, keep=keep)
+        else:
+            res = run(base_path, output=out_path, seed=seed, overrides=overrides, figures=False,
+                      keep=keep)
         return {"status": "ok", "summary": res.summary(),
                 "elapsed_s": time.perf_counter() - t0}
     except Exception as exc:  # noqa: BLE001 - a failing point is recorded, not raised
@@ -294,7 +304,7 @@ def _execute(spec, base, out, todo, results, scheduler, workers, progress):
         futures = {}
         for p in todo:
             fut = client.submit(run_point, str(base), point_overrides(spec, p), p["seed"],
-                                str(out / f"{p['id']}.h5"), threads, spec.keep,
+                                str(out / f"{p['id']}.h5"), threads, spec.keep, spec.command,
                                 key=f"{p['id']}-{p['seed']}", pure=False)
             futures[fut] = p
         with Progress.of(progress, f"sweep {spec.name}", total=len(todo)) as bar:

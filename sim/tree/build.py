@@ -6,6 +6,7 @@ from pathlib import Path
 
 import h5py
 
+from sim.anatomy import MaskTumour, anatomy_domain, is_nifti, load_nifti_mask
 from sim.tree.arrays import TreeArrays
 from sim.tree.bifurcating import bifurcating_tree
 from sim.tree.domains import Box, Ellipsoid, load_mask
@@ -59,11 +60,15 @@ def _domain(d):
         return Ellipsoid(tuple(d.centre_mm), tuple(d.semi_axes_mm))
     if d.shape == "box":
         return Box(tuple(d.min_mm), tuple(d.max_mm))
+    if is_nifti(d.path):  # placed by its affine, cut to the territory
+        return anatomy_domain(d.path, d.territory)
     return load_mask(d.path, origin_mm=tuple(d.origin_mm), spacing_mm=tuple(d.spacing_mm))
 
 
 def _tumours(spec):
-    return [Tumour(tuple(t.centre_mm),
+    return [MaskTumour(load_nifti_mask(t.mask, t.label), t.terminal_mass_mg, t.vascularity)
+            if t.mask is not None else
+            Tumour(tuple(t.centre_mm),
                    t.radius_mm if isinstance(t.radius_mm, float) else tuple(t.radius_mm),
                    t.terminal_mass_mg, t.vascularity) for t in spec.tumours]
 
