@@ -17,7 +17,8 @@ Cases, each in a fresh process so that its peak RSS is its own (the tree is read
 cache, not grown): ``none`` transports resin spheres without embolic feedback (4e7 by
 default, positions streamed to an HDF5 file); ``walk`` and ``paths`` transport 1e6 spheres
 with the linear embolic model and N_occ = 2000 (no stasis: every sphere goes through the
-feedback engine); ``vial`` a whole 3 GBq resin vial (44 million spheres) with N_occ = 50 and
+feedback engine); ``plug`` the same with plugs on (walk engine: a vessel holding a lodged
+sphere stops every later one); ``vial`` a whole 3 GBq resin vial (44 million spheres) with N_occ = 50 and
 the engine ``auto`` picks. Printed: spheres/s, wall and CPU seconds, the engine, and the peak
 RSS of the process (and before the transport: interpreter, kernels, tree and flow).
 Throughput is spheres transported (until stasis) per second; it is not a timed test.
@@ -83,12 +84,12 @@ def case(path, kind, n_spheres):
     engine = {"walk": "walk", "paths": "paths"}.get(kind, "auto")
     params = TransportParams(embolic="none" if kind == "none" else "linear",
                              spheres_to_occlude=50.0 if kind == "vial" else 2000.0,
-                             lung_shunt_fraction=0.05)
+                             lung_shunt_fraction=0.05, plug=kind == "plug")
     # compile outside the timing, on a small tree (no second flow state of the big one)
     from sim.tree import bifurcating_tree
 
     small = bifurcating_tree(generations=6, terminal_radius_um=30.0)
-    for eng in ("split",) if kind == "none" else ("walk", "paths"):
+    for eng in ("split",) if kind == "none" else ("walk",) if kind == "plug" else ("walk", "paths"):
         transport_spheres(small, np.full(100, 30.0, np.float32), 1.0, params=params, rng=0,
                           engine=eng)
     d = dev.sample_diameters_um(n, 1, dtype=np.float32)
@@ -149,7 +150,7 @@ def _run(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trees", default="shallow,deep,deeper")
-    ap.add_argument("--cases", default="none,walk,paths,vial")
+    ap.add_argument("--cases", default="none,walk,paths,plug,vial")
     ap.add_argument("--spheres", type=float, default=4e7, help="spheres without feedback")
     ap.add_argument("--feedback-spheres", type=float, default=1e6)
     ap.add_argument("--quick", action="store_true", help="1e7 / 2e5 spheres, no vial")
