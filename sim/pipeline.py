@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import json
+import math
 from pathlib import Path
 import time
 from types import SimpleNamespace
@@ -125,9 +126,9 @@ def run_transport(scenario: Scenario, anatomy: Anatomy, *, progress=False) -> Tr
                          f"{rx.days_after_calibration:g}) exceed transport.max_spheres "
                          f"({scenario.transport.max_spheres:.3g})")
     t = scenario.transport
-    # the linear embolic model occludes a vessel after N_occ spheres: at most N_occ per
+    # the linear embolic model occludes a vessel after N_occ spheres: at most ceil(N_occ) per
     # segment can lodge (the estimate's bound on the spheres in the liver)
-    cap = (int(t.spheres_to_occlude * tree.subtree(anatomy.injection).sum())
+    cap = (math.ceil(t.spheres_to_occlude) * int(tree.subtree(anatomy.injection).sum())
            if t.embolic == "linear" else None)
     check_memory(estimate_peak_bytes(rx.n_spheres, tree.n_segments,
                                      grid_voxels(scenario, anatomy), n_liver=cap),

@@ -215,7 +215,9 @@ class _TransportPhysics(_Section):
     """Transport parameters shared by the config section and the transport model (see
     :mod:`sim.transport`): each bound is written here once."""
 
-    straight_ratio: float = Field(default=0.5, ge=0.0, le=1.0)
+    # open interval: s = 0 or 1 would shut a vessel's only child or stack spheres at an
+    # open bifurcation
+    straight_ratio: float = Field(default=0.5, gt=0.0, lt=1.0)
     embolic: Literal["linear", "multiplicative", "none"] = "linear"
     spheres_to_occlude: float = Field(default=50.0, ge=1.0, le=1e6)
     embolic_fraction: float = Field(default=0.02, gt=0.0, le=1.0)
@@ -231,7 +233,7 @@ class TransportParams(_TransportPhysics):
     Attributes
     ----------
     straight_ratio : float
-        Bias s in [0, 1] toward the child continuing the parent's direction; 0.5 = none.
+        Bias s in (0, 1) toward the child continuing the parent's direction; 0.5 = none.
     embolic : {"linear", "multiplicative", "none"}
     spheres_to_occlude : float
         N_occ of the linear model [spheres].

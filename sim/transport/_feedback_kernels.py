@@ -20,7 +20,8 @@ flow updates after every lodged unit. Two engines share the unit loop
     O(log^2 n) per unit, whatever the depth. A straight-ratio bias is handled exactly by
     thinning: exits are proposed with the dominating per-node probability 1 - p^kappa
     (threshold u^(1/kappa) Q_a) and accepted with probability (1 - p_biased) / (1 - p^kappa),
-    valid because p_biased >= p^kappa when kappa >= light bias / heavy bias.
+    valid because p_biased >= p^kappa when kappa >= light bias / heavy bias (kappa = 0
+    stands for no bias at all: no thinning).
 
 Hot loops take plain arrays and per-path scalars, not the named tuples: extracting arrays
 from tuples inside helpers costs reference-count calls that dominated the run time.
@@ -391,7 +392,7 @@ def paths_descend(lstart, lindex, path_of, pinfo, gtop, seg, nd, d, kappa, state
             if a == ln - 1:
                 return t0 + a, False, state
             state, u = _next(state)
-            if kappa != 1.0:
+            if kappa > 1.0:
                 u = u ** (1.0 / kappa)
             k, qk, pk, qe = exit_search(s, ln, t0, off, seg, nd, a, u, nodes, wq, wp, we)
             if k < 0:
@@ -402,8 +403,8 @@ def paths_descend(lstart, lindex, path_of, pinfo, gtop, seg, nd, d, kappa, state
                 return t0 + trap, False, state
             if k >= ln:
                 return t0 + ln - 1, False, state
-            if kappa == 1.0:
-                break
+            if kappa == 0.0:
+                break  # no bias: the flow-proportional exit is exact
             # thinning: accept the proposed exit with (1 - p_biased) / (1 - p^kappa)
             bh = nd[t0 + k, BIAS]
             pb = bh * qk / (bh * qk + nd[t0 + k - 1, LW] * pk)

@@ -50,7 +50,8 @@ class FeedbackParams(NamedTuple):
     ``e_th``, ``r_th``: Thevenin source [mmHg] and resistance [mmHg min/mL] of the tree
     outside the injected subtree, so that the injected flow is ``e G / (1 + r G)``;
     ``q0`` the injected flow at the start [mL/min]; ``kappa`` the thinning bound of the
-    heavy-path engine (max over bifurcations of light bias / heavy bias, >= 1); ``plug``
+    heavy-path engine (max over bifurcations of light bias / heavy bias, >= 1; 0 when
+    there is no bias); ``plug``
     whether a vessel holding a lodged sphere stops every later unit that enters it.
     """
 

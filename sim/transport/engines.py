@@ -139,7 +139,8 @@ def transport_parcels(tree, trap_diameter_um, multiplicity=None, *, inject, para
         return ParcelResult(fate, seg, stacked, n_lodged, -1, (q0, q0), "split")
     stacked = np.empty(n, np.bool_)
     lay = _lay.build_layout(tree, inject)
-    nd = _lay.node_records(tree, lay, state, np.ones(tree.n_segments) if bias.size == 0
+    biased = bias.size > 0
+    nd = _lay.node_records(tree, lay, state, np.ones(tree.n_segments) if not biased
                            else bias)
     del bias
     kappa = _lay.thinning_bound(lay, nd)
@@ -147,7 +148,8 @@ def transport_parcels(tree, trap_diameter_um, multiplicity=None, *, inject, para
         raise ValueError(f"the paths engine needs a straight ratio within [0.2, 0.8] "
                          f"(bias bound {kappa:.3g} > {MAX_KAPPA:g}): use walk or auto")
     q0 = float(_k.injected_flow(p, nd[0, _k.G]))
-    p = p._replace(q0=q0, kappa=kappa)
+    # kappa = 0: no bias, no thinning (a bias with kappa = 1 still needs the acceptance step)
+    p = p._replace(q0=q0, kappa=kappa if biased else 0.0)
     if engine == "auto":
         engine, _ = choose_engine(lay, nd, params, kappa)
     lodged = np.zeros(lay.parent.size, np.int64)

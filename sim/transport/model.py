@@ -193,7 +193,7 @@ def transport_spheres(tree, diameters_um, activity_Bq, *, injection=0, params=No
         Sphere diameters in injection order (kept as float32; the transport compares the
         float32 values with the vessel diameters).
     activity_Bq : float or (N,) array [Bq]
-        Activity per sphere at the treatment time.
+        Activity per entry at the treatment time (per aggregate with ``multiplicity``).
     injection : int or str
         Catheter segment (see :func:`injection_segment`).
     params : TransportParams

@@ -29,11 +29,14 @@ def spheres_per_segment(tree, dep) -> np.ndarray:
 
 
 def activity_per_segment_Bq(tree, dep) -> np.ndarray:
-    """Activity lodged in each segment [Bq], (N,) float64."""
+    """Activity lodged in each segment [Bq], (N,) float64 (``activity_Bq`` is per entry: per
+    aggregate when the transport had multiplicities)."""
     act = np.asarray(dep.activity_Bq)
-    if act.size and act.strides == (0,):  # one activity for every sphere
-        return spheres_per_segment(tree, dep) * float(act[0])
     sel = dep.fate == LIVER
+    if act.size and act.strides == (0,):  # one activity for every entry
+        n = spheres_per_segment(tree, dep)
+        if n.sum() == np.count_nonzero(sel):  # entries are single spheres (no aggregates)
+            return n * float(act[0])
     return np.bincount(dep.segment[sel], weights=act[sel].astype(np.float64),
                        minlength=tree.n_segments)
 

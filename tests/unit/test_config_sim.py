@@ -56,6 +56,8 @@ def test_flow_refusals(flow, key):
 
 @pytest.mark.parametrize("transport, key", [
     ({"straight_ratio": 1.5}, "transport.straight_ratio"),
+    ({"straight_ratio": 0.0}, "transport.straight_ratio"),
+    ({"straight_ratio": 1.0}, "transport.straight_ratio"),
     ({"embolic": "glue"}, "transport.embolic"),
     ({"injection": "hepatic"}, "transport.injection"),
     ({"stasis_fraction": 1.0}, "transport.stasis_fraction"),
