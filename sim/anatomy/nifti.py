@@ -131,6 +131,10 @@ def write_nifti(path, data, affine, *, description: str = "", intent: str = "") 
         arr = arr.astype(np.uint8)
     elif arr.dtype == np.float64:
         arr = arr.astype(np.float32)
+    elif arr.dtype == np.int64:  # nibabel refuses 64-bit integers without an explicit type
+        if arr.size and (arr.min() < np.iinfo(np.int32).min or arr.max() > np.iinfo(np.int32).max):
+            raise ValueError(f"{path}: integer values beyond the int32 range cannot be stored")
+        arr = arr.astype(np.int32)
     affine = check_affine(affine)
     img = nib.Nifti1Image(arr, affine)
     img.set_sform(affine, code=1)

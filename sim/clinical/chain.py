@@ -149,8 +149,9 @@ def chain_summary(res: ChainResult) -> dict:
          "tn_spheres": res.transport.summary.get("tumour_to_normal"),
          "lung_dose_predicted_Gy": res.comparison["lung"]["predicted_Gy"],
          "lung_dose_true_Gy": res.comparison["lung"]["microscale_Gy"]}
-    s["activity_error_vs_truth_planning"] = (s["activity_GBq"]
-                                             / s["activity_truth_planning_GBq"] - 1.0)
+    a_truth = s["activity_truth_planning_GBq"]
+    s["activity_error_vs_truth_planning"] = (s["activity_GBq"] / a_truth - 1.0
+                                             if a_truth and a_truth > 0 else float("nan"))
     for name, row in res.comparison["compartments"].items():
         if name not in ("tumour", "normal", "treated"):
             continue

@@ -78,6 +78,8 @@ def fraction_between(spec, lo_um: float, hi_um: float, exponent: float = 0.0) ->
         return float(lo_um <= spec.median_diameter_um <= hi_um)
     shift = exponent * s  # in units of s
     za, zb = a / s - shift, b / s - shift
+    if hi_um <= 0.0 or hi_um <= lo_um:
+        return 0.0
     lo = max(math.log(max(lo_um, 1e-300)) - mu, a) / s - shift
     hi = min(math.log(hi_um) - mu, b) / s - shift
     if hi <= lo:

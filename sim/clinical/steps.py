@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dosimetry.decay import dose_constant as dose_constant_value, half_life_h
-from sim.anatomy import AffineMask, mask_volume_mm3
+from sim.anatomy import AffineMask, is_nifti, mask_volume_mm3
 from sim.clinical import scout_plan, voxel_dosimetry as vd
 from sim.clinical.scout import TC99M
 from sim.clinical.vois import build_vois
@@ -104,7 +104,7 @@ def whole_liver_mass_kg(scenario, vois) -> float:
     if scenario.liver is not None and scenario.liver.whole_liver_mass_kg is not None:
         return scenario.liver.whole_liver_mass_kg
     dom = scenario.tree.domain
-    if dom is not None and dom.shape == "mask" and dom.territory is not None:
+    if dom is not None and dom.shape == "mask" and is_nifti(dom.path):
         return mask_volume_mm3(dom.path) * scenario.tissue_density_g_cm3 * 1e-6
     return vois.mass_kg("treated")
 

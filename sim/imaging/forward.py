@@ -3,7 +3,8 @@
 Model (stated simplifications in docs/physics.md, "Imaging"):
 
 * every detected event is placed at its true position plus an independent Gaussian error
-  whose FWHM is the system resolution; the image value of a voxel is the number of events
+  (FWHM sqrt(FWHM_sys^2 - 8 ln2 v^2/12): narrower than the stated FWHM by the voxel's own
+  spread, so that the voxel image has the stated FWHM); a voxel's value is the number of events
   placed in it. The expected image is the activity convolved with the Gaussian and
   integrated over each voxel; it is computed on an m^3-times finer grid (m odd, fine voxels
   <= 1 mm): activity binned there, ``scipy.ndimage.gaussian_filter``, block sums. Voxel

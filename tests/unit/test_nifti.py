@@ -116,3 +116,25 @@ def test_config_refuses_mixed_tumour_shapes(oblique):
 def test_phantom_affine_is_oblique_and_flipped():
     a = phantom_affine(**OBLIQUE)
     assert a[0, 1] != 0.0 and np.linalg.det(a[:3, :3]) > 0  # two flips keep the handedness
+
+
+def test_integer_images_are_written(tmp_path):
+    """numpy's default int64 is stored (as int32) and read back unchanged."""
+    data = np.arange(27).reshape(3, 3, 3)
+    path = write_nifti(tmp_path / "labels.nii.gz", data, grid_affine((0, 0, 0), 2.0))
+    back, aff = read_nifti(path)
+    np.testing.assert_array_equal(back, data)
+    assert np.allclose(aff, grid_affine((0, 0, 0), 2.0))
+
+
+def test_bsa_whole_liver_is_the_liver_mask_without_a_territory(oblique):
+    """With a NIfTI liver mask the BSA method's whole liver is the mask's mass, whether or not
+    a territory mask is given (not the treated territory below a lobar catheter)."""
+    from types import SimpleNamespace
+
+    from sim.clinical.steps import whole_liver_mass_kg
+    s = scenario_from_dict({"tree": {"generator": "grown", "root_radius_um": 500.0,
+                                     "domain": {"shape": "mask", "path": str(oblique["liver"])}}})
+    vois = SimpleNamespace(mass_kg=lambda name: 0.001)  # a small treated territory
+    expected = load_nifti_mask(oblique["liver"]).volume_mm3 * s.tissue_density_g_cm3 * 1e-6
+    assert whole_liver_mass_kg(s, vois) == pytest.approx(expected, rel=1e-12)

@@ -133,3 +133,11 @@ def test_blurred_scout_underestimates_tumour_uptake(tiny_phantom):
     img, vois, lung = steps.image_scout(s, anatomy, scout, steps.image_rngs(s.seed))
     plan = steps.plan_treatment(s, anatomy, scout, img, vois, lung)
     assert plan["measured"].tumour_to_normal < 0.9 * plan["truth"].tumour_to_normal
+
+
+def test_summary_without_passage_to_the_lungs():
+    """passage_diameter_um = 0 (allowed: no particle crosses the capillaries) gives zero
+    fractions below the passage, not a math error."""
+    s = maa.maa_summary(ScoutSpec(passage_diameter_um=0.0), 6.015, 1.5)
+    assert s["activity_fraction_below_passage"] == 0.0
+    assert s["particle_fraction_below_passage"] == 0.0
