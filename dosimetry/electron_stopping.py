@@ -14,23 +14,6 @@ References
 .. [5] Bohr N. Phil Mag 1915;30:581; ICRU Report 49 (1993) sec. 2 (energy-loss straggling).
 .. [6] Geant4 Collaboration, Physics Reference Manual (Moller-Bhabha ionisation; Gaussian
        fluctuations of the restricted energy loss).
-.. [7] Moliere G. Z Naturforsch 1947;2a:133; Bethe HA. Phys Rev 1953;89:1256.
-.. [8] McKinley WA, Feshbach H. Phys Rev 1948;74:1759.
-.. [9] Fernandez-Varea JM, Mayol R, Baro J, Salvat F. On the theory and simulation of multiple
-       elastic scattering of electrons. Nucl Instrum Meth B 1993;73:447.
-.. [10] Lewis HW. Multiple scattering in an infinite medium. Phys Rev 1950;78:526 (moments
-        <P_l(cos theta)> = exp(-s / lambda_l)).
-.. [11] Kawrakow I, Mainegra-Hing E, Rogers DWO, Tessier F, Walters BRB. The EGSnrc code
-        system, NRCC Report PIRS-701; Novak M. On the new and accurate (Goudsmit-Saunderson)
-        model for describing e-/e+ multiple Coulomb scattering, Geant4 technical note (2018),
-        arXiv:2410.13361 ("scattering power correction": deflections of sub-threshold delta
-        ray productions only).
-.. [12] Salvat F, Fernandez-Varea JM, Sempau J. PENELOPE, a code system for Monte Carlo
-        simulation of electron and photon transport. OECD/NEA (2003, 2006, 2011 editions),
-        chapter 4 (mixed simulation of elastic scattering).
-.. [13] Seltzer SM, Berger MJ. Bremsstrahlung energy spectra from electrons with kinetic energy
-        1 keV - 10 GeV incident on screened nuclei and orbital electrons of neutral atoms with
-        Z = 1-100. At Data Nucl Data Tables 1986;35:345 (data/seltzer_berger_H_O.csv).
 .. [14] ICRU Report 90 (2016), Key data for ionizing-radiation dosimetry: measurement
         standards and applications (I = 78 eV for liquid water).
 """

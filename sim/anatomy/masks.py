@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy import ndimage
+
+from sim.tree.domains import MaskSurface
 
 __all__ = ["AffineMask", "MaskTumour", "check_affine", "voxel_centres"]
 
@@ -47,7 +48,7 @@ def voxel_centres(shape, affine, index=None) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class AffineMask:
+class AffineMask(MaskSurface):
     """Boolean voxel mask with a voxel-to-world affine (4x4, [mm])."""
 
     mask: np.ndarray
@@ -110,7 +111,7 @@ class AffineMask:
         p = np.asarray(p, dtype=np.float64).reshape(-1, 3)
         if dist_mm < 0.5 * float(self.spacing_mm.min()) / np.sqrt(3.0):
             return self._near_small(p, float(dist_mm))
-        return self._near_edt(p, dist_mm)
+        return self.near_surface_of_voxels(self.index_of(p), dist_mm)
 
     def _near_small(self, p, dist_mm):
         inv = self.__dict__["_inverse"]
@@ -129,24 +130,6 @@ class AffineMask:
             idx = np.where(np.array(c, bool), hi, lo)
             near |= self.mask[idx[:, 0], idx[:, 1], idx[:, 2]] != first
         return near
-
-    def _near_edt(self, p, dist_mm):
-        edt = self._edt()
-        ijk = self.index_of(p) + 1
-        ok = np.all((ijk >= 0) & (ijk < np.array(edt.shape)), axis=1)
-        d = np.zeros(ijk.shape[0])
-        i = ijk[ok]
-        d[ok] = edt[i[:, 0], i[:, 1], i[:, 2]]
-        return ~ok | (d - float(np.linalg.norm(self.spacing_mm)) < dist_mm)
-
-    def _edt(self):
-        if "_edt_cache" not in self.__dict__:
-            padded = np.pad(self.mask, 1)
-            sp = tuple(float(v) for v in self.spacing_mm)
-            d = np.where(padded, ndimage.distance_transform_edt(padded, sampling=sp),
-                         ndimage.distance_transform_edt(~padded, sampling=sp))
-            object.__setattr__(self, "_edt_cache", d)
-        return self.__dict__["_edt_cache"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

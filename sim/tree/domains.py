@@ -8,7 +8,7 @@ import pathlib
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["Ellipsoid", "Box", "VoxelMask", "load_mask", "vec3"]
+__all__ = ["Ellipsoid", "Box", "MaskSurface", "VoxelMask", "load_mask", "vec3"]
 
 
 def vec3(x, name):
@@ -87,8 +87,34 @@ class Box:
         return float(np.prod(self.max_mm - self.min_mm))
 
 
+class MaskSurface:
+    """Distances to the surface of a voxel mask (``mask``, ``spacing_mm`` [mm] per axis) by
+    the Euclidean distance transform, computed once per mask."""
+
+    def near_surface_of_voxels(self, ijk, dist_mm):
+        """True where the surface may lie within ``dist_mm`` of voxels ``ijk`` (N, 3): the
+        distance from each voxel to one of the other kind, less one voxel diagonal
+        (conservative); voxels off the grid count as near."""
+        edt = self._edt()
+        ijk = np.asarray(ijk) + 1  # the transform is of the mask padded by one voxel
+        ok = np.all((ijk >= 0) & (ijk < np.array(edt.shape)), axis=1)
+        d = np.zeros(ijk.shape[0])
+        i = ijk[ok]
+        d[ok] = edt[i[:, 0], i[:, 1], i[:, 2]]
+        return ~ok | (d - float(np.linalg.norm(self.spacing_mm)) < dist_mm)
+
+    def _edt(self):
+        if "_edt_cache" not in self.__dict__:
+            padded = np.pad(self.mask, 1)
+            sp = tuple(float(v) for v in self.spacing_mm)
+            d = np.where(padded, ndimage.distance_transform_edt(padded, sampling=sp),
+                         ndimage.distance_transform_edt(~padded, sampling=sp))
+            object.__setattr__(self, "_edt_cache", d)
+        return self.__dict__["_edt_cache"]
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
-class VoxelMask:
+class VoxelMask(MaskSurface):
     """Boolean voxel mask; ``origin_mm`` is the centre of voxel (0, 0, 0), axes x, y, z."""
 
     mask: np.ndarray
@@ -127,22 +153,8 @@ class VoxelMask:
         """True where the mask's surface may lie within ``dist_mm`` of the points: the
         distance from the nearest mask voxel to a voxel of the other kind (Euclidean distance
         transform), less one mask-voxel diagonal."""
-        edt = self._edt()
-        ijk = np.rint((np.asarray(p) - self.origin_mm) / self.spacing_mm).astype(np.int64) + 1
-        ok = np.all((ijk >= 0) & (ijk < np.array(edt.shape)), axis=1)
-        d = np.zeros(ijk.shape[0])
-        i = ijk[ok]
-        d[ok] = edt[i[:, 0], i[:, 1], i[:, 2]]
-        return ~ok | (d - float(np.linalg.norm(self.spacing_mm)) < dist_mm)
-
-    def _edt(self):
-        if "_edt_cache" not in self.__dict__:
-            padded = np.pad(self.mask, 1)
-            sp = tuple(float(v) for v in self.spacing_mm)
-            d = np.where(padded, ndimage.distance_transform_edt(padded, sampling=sp),
-                         ndimage.distance_transform_edt(~padded, sampling=sp))
-            object.__setattr__(self, "_edt_cache", d)
-        return self.__dict__["_edt_cache"]
+        ijk = np.rint((np.asarray(p) - self.origin_mm) / self.spacing_mm).astype(np.int64)
+        return self.near_surface_of_voxels(ijk, dist_mm)
 
 
 def load_mask(path, *, origin_mm=(0.0, 0.0, 0.0), spacing_mm=(1.0, 1.0, 1.0)) -> VoxelMask:
