@@ -103,6 +103,18 @@ def _cubic4(t, w):
     w[3] = (t + 1.0) * t * (t - 1.0) / 6.0
 
 
+@njit(cache=True, inline="always")
+def _tricubic(field, i, j, k, wx, wy, wz):
+    """Sum of the 4x4x4 node values around (i, j, k) (nodes -1..2) with weights wx wy wz."""
+    acc = 0.0
+    for a in range(4):
+        for b in range(4):
+            wab = wx[a] * wy[b]
+            for c in range(4):
+                acc += wab * wz[c] * field[i - 1 + a, j - 1 + b, k - 1 + c]
+    return acc
+
+
 @njit(cache=True, parallel=True)
 def _interpolate(field, origin, inv_h, points, out):
     """Tricubic Lagrange interpolation of node values at the points (nodes -1..2 around)."""
@@ -119,13 +131,7 @@ def _interpolate(field, origin, inv_h, points, out):
         _cubic4(u - i, wx)
         _cubic4(v - j, wy)
         _cubic4(t - k, wz)
-        acc = 0.0
-        for a in range(4):
-            for b in range(4):
-                wab = wx[a] * wy[b]
-                for c in range(4):
-                    acc += wab * wz[c] * field[i - 1 + a, j - 1 + b, k - 1 + c]
-        out[p] = acc
+        out[p] = _tricubic(field, i, j, k, wx, wy, wz)
 
 
 @njit(cache=True, parallel=True)
@@ -148,13 +154,7 @@ def _interpolate_grid(field, origin, inv_h, g_origin, g_step, out):
                 t = (g_origin[2] + k0 * g_step[2] - origin[2]) * inv_h
                 k = int(math.floor(t))
                 _cubic4(t - k, wz)
-                acc = 0.0
-                for a in range(4):
-                    for b in range(4):
-                        wab = wx[a] * wy[b]
-                        for c in range(4):
-                            acc += wab * wz[c] * field[i - 1 + a, j - 1 + b, k - 1 + c]
-                out[i0, j0, k0] = acc
+                out[i0, j0, k0] = _tricubic(field, i, j, k, wx, wy, wz)
 
 
 def _kernel_octant(kernel, kmax, h, r_cut_mm, box_mm, shape):
