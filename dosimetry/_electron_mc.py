@@ -48,6 +48,7 @@ import numpy as np
 from numba import njit, prange
 
 from dosimetry import _photon_mc as pmc
+from dosimetry._photon_mc import deposit as _deposit, rotate as _rotate
 from dosimetry.electron_physics import ALPHA, MEC2_MEV as MEC2, MS_MIXED, MS_WENTZEL1
 from dosimetry.electron_physics import (ROW_BREMS, ROW_ETA_H, ROW_ETA_O, ROW_HARD_H, ROW_HARD_O,
                                         ROW_K1_ALL, ROW_K1_SOFT, ROW_KQ_SOFT, ROW_MOLLER,
@@ -101,31 +102,6 @@ def _energy_at_range(tab, r, ln_e0, dln):
             lo = mid
     w = (r - tab[0, lo]) / (tab[0, hi] - tab[0, lo])
     return math.exp(ln_e0 + (lo + w) * dln)
-
-
-@njit(inline="always")
-def _rotate(u, v, w, cost, phi):
-    sint = math.sqrt(max(0.0, 1.0 - cost * cost))
-    cphi, sphi = math.cos(phi), math.sin(phi)
-    if abs(w) > 0.99999999:
-        sgn = 1.0 if w > 0 else -1.0
-        return sint * cphi, sint * sphi, cost * sgn
-    tmp = math.sqrt(1.0 - w * w)
-    un = u * cost + sint * (u * w * cphi - v * sphi) / tmp
-    vn = v * cost + sint * (v * w * cphi + u * sphi) / tmp
-    wn = w * cost - sint * cphi * tmp
-    norm = 1.0 / math.sqrt(un * un + vn * vn + wn * wn)
-    return un * norm, vn * norm, wn * norm
-
-
-@njit(inline="always")
-def _deposit(tally, x, y, z, e, inv_dr):
-    nsh = tally.shape[0] - 1
-    r = math.sqrt(x * x + y * y + z * z) * inv_dr
-    if r < nsh:
-        tally[int(r)] += e
-    else:
-        tally[nsh] += e
 
 
 @njit(inline="always")

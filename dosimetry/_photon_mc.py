@@ -49,7 +49,8 @@ def _pinterp(tab, row, lnk, ln0, inv_dln):
 
 
 @njit(inline="always")
-def _rot(u, v, w, cost, phi):
+def rotate(u, v, w, cost, phi):
+    """Direction (u, v, w) turned by polar cosine ``cost`` and azimuth ``phi``."""
     sint = math.sqrt(max(0.0, 1.0 - cost * cost))
     cphi, sphi = math.cos(phi), math.sin(phi)
     if abs(w) > 0.99999999:
@@ -64,7 +65,8 @@ def _rot(u, v, w, cost, phi):
 
 
 @njit(inline="always")
-def _pdeposit(tally, x, y, z, e, inv_dr):
+def deposit(tally, x, y, z, e, inv_dr):
+    """Add energy e to the spherical shell of (x, y, z) (the last bin: beyond the table)."""
     nsh = tally.shape[0] - 1
     r = math.sqrt(x * x + y * y + z * z) * inv_dr
     if r < nsh:
@@ -154,21 +156,21 @@ def transport_photon(k, x, y, z, u, v, w, s, ptab, pln0, pdln, ray_g, ray_ln_y0,
             r = _uniform(s) * mu
             mph = _pinterp(ptab, PROC_PHOTO, lnk, pln0, inv_dln)
             if r < mph:
-                _pdeposit(tally, x, y, z, k, inv_dr)
+                deposit(tally, x, y, z, k, inv_dr)
                 k = 0.0
                 break
             r -= mph
             minc = _pinterp(ptab, PROC_INCOH, lnk, pln0, inv_dln)
             if r < minc:
                 eps, cost = klein_nishina_sample(s, k)
-                _pdeposit(tally, x, y, z, k * (1.0 - eps), inv_dr)
+                deposit(tally, x, y, z, k * (1.0 - eps), inv_dr)
                 k *= eps
-                u, v, w = _rot(u, v, w, cost, 2.0 * math.pi * _uniform(s))
+                u, v, w = rotate(u, v, w, cost, 2.0 * math.pi * _uniform(s))
                 continue
             r -= minc
             mpair = _pinterp(ptab, PROC_PAIR, lnk, pln0, inv_dln)
             if r < mpair and k > 2.0 * MEC2:
-                _pdeposit(tally, x, y, z, k - 2.0 * MEC2, inv_dr)
+                deposit(tally, x, y, z, k - 2.0 * MEC2, inv_dr)
                 cost = 2.0 * _uniform(s) - 1.0
                 sint = math.sqrt(max(0.0, 1.0 - cost * cost))
                 phi = 2.0 * math.pi * _uniform(s)
@@ -179,14 +181,14 @@ def transport_photon(k, x, y, z, u, v, w, s, ptab, pln0, pdln, ray_g, ray_ln_y0,
                     pstk[nstk, 4], pstk[nstk, 5], pstk[nstk, 6] = -u, -v, -w
                     nstk += 1
                 else:
-                    _pdeposit(tally, x, y, z, MEC2, inv_dr)
+                    deposit(tally, x, y, z, MEC2, inv_dr)
                 k = MEC2
                 continue
             # coherent
             cost = rayleigh_sample(s, k, ray_g, ray_ln_y0, ray_dln)
-            u, v, w = _rot(u, v, w, cost, 2.0 * math.pi * _uniform(s))
+            u, v, w = rotate(u, v, w, cost, 2.0 * math.pi * _uniform(s))
         if k > 0.0:
-            _pdeposit(tally, x, y, z, k, inv_dr)
+            deposit(tally, x, y, z, k, inv_dr)
         if nstk == 0:
             return n_int
         nstk -= 1
