@@ -27,6 +27,8 @@ import numpy as np
 from numba import njit, prange
 from scipy import fft as sfft
 
+from dosimetry._grid_kernels import bin_quart
+
 __all__ = ["smooth_field_at_points", "smooth_field_on_grid", "split_weight"]
 
 
@@ -34,51 +36,6 @@ def split_weight(r_mm, r1_mm: float, r2_mm: float):
     """Smooth step w(r): 0 below r1, 1 above r2, quintic (C2) between."""
     t = np.clip((np.asarray(r_mm, dtype=float) - r1_mm) / (r2_mm - r1_mm), 0.0, 1.0)
     return t * t * t * (10.0 + t * (6.0 * t - 15.0))
-
-
-@njit(cache=True, inline="always")
-def _lagrange5(d, w):
-    a = d + 2.0
-    b = d + 1.0
-    c = d - 1.0
-    e = d - 2.0
-    w[0] = b * d * c * e / 24.0
-    w[1] = -a * d * c * e / 6.0
-    w[2] = a * b * c * e / 4.0
-    w[3] = -a * b * d * e / 6.0
-    w[4] = a * b * d * c / 24.0
-
-
-@njit(cache=True)
-def _bin(xyz, decays, origin, inv_h, out):
-    """Spread each source over the 5^3 nodes around it (nodes outside ``out`` dropped)."""
-    nx, ny, nz = out.shape
-    wx = np.empty(5)
-    wy = np.empty(5)
-    wz = np.empty(5)
-    for s in range(xyz.shape[0]):
-        u = (xyz[s, 0] - origin[0]) * inv_h
-        v = (xyz[s, 1] - origin[1]) * inv_h
-        t = (xyz[s, 2] - origin[2]) * inv_h
-        i = int(math.floor(u + 0.5))
-        j = int(math.floor(v + 0.5))
-        k = int(math.floor(t + 0.5))
-        _lagrange5(u - i, wx)
-        _lagrange5(v - j, wy)
-        _lagrange5(t - k, wz)
-        for a in range(5):
-            ia = i - 2 + a
-            if ia < 0 or ia >= nx:
-                continue
-            for b in range(5):
-                jb = j - 2 + b
-                if jb < 0 or jb >= ny:
-                    continue
-                wab = decays[s] * wx[a] * wy[b]
-                for c in range(5):
-                    kc = k - 2 + c
-                    if kc >= 0 and kc < nz:
-                        out[ia, jb, kc] += wab * wz[c]
 
 
 @njit(cache=True, parallel=True)
@@ -196,7 +153,9 @@ def _node_field(lo_mm, hi_mm, src, w, kernel, r_cut_mm, h, box_mm):
     # even FFT sizes: the even kernel's spectrum is then the DCT-I of its octant (1/8 memory)
     lens = [2 * sfft.next_fast_len(int(n + 2 * kmax + 2) // 2, real=True) for n in n_src]
     buf = np.zeros(lens, dtype=np.float32)
-    _bin(src, w, origin + start * h, 1.0 / h, buf[:n_src[0], :n_src[1], :n_src[2]])
+    # one slab: the sources in input order, as a serial loop would add them
+    bin_quart(src, w, np.array([0, src.shape[0]]), origin + start * h, np.full(3, 1.0 / h),
+              np.zeros(3, np.int64), buf[:n_src[0], :n_src[1], :n_src[2]])
     octant = _kernel_octant(kernel, kmax, h, r_cut_mm, box_mm, [n // 2 + 1 for n in lens])
     workers = max(1, numba.get_num_threads())
     s_oct = sfft.dctn(octant, type=1, workers=workers).astype(np.float32)
