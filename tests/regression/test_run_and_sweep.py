@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -12,24 +13,8 @@ from sim.pipeline import run
 from sim.results import open_results
 from sim.results.io import ResultsError
 
-TINY = """
-name = "tiny"
-seed = 1
-[tree]
-generator = "grown"
-root_radius_um = 400.0
-root_xyz_mm = [-9.0, 0.0, 0.0]
-domain = { shape = "ellipsoid", centre_mm = [0.0, 0.0, 0.0], semi_axes_mm = [7.0, 6.0, 6.0] }
-[[tree.tumours]]
-centre_mm = [2.0, 0.0, 0.0]
-radius_mm = 2.5
-[flow]
-calibrate_perfusion_mL_min_g = 0.27
-[treatment]
-device = "glass"
-[dose]
-grid_um = 500.0
-"""
+#: The small scenario of the end-to-end tests and of the regression reference.
+TINY = (Path(__file__).parent / "reference" / "tiny.toml").read_text()
 
 
 @pytest.fixture

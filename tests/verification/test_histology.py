@@ -3,6 +3,7 @@ clusters of touching spheres, section membership, biopsy placement, the papers' 
 the true dose, the Poisson CV and skewness of sample activities, and the command end to end.
 """
 import json
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -256,24 +257,6 @@ def test_activity_vs_mass_on_a_poisson_field():
 
 # ---------------------------------------------------------------- the command
 
-TINY = """
-name = "tiny"
-seed = 1
-[tree]
-generator = "grown"
-root_radius_um = 400.0
-root_xyz_mm = [-9.0, 0.0, 0.0]
-domain = { shape = "ellipsoid", centre_mm = [0.0, 0.0, 0.0], semi_axes_mm = [7.0, 6.0, 6.0] }
-[[tree.tumours]]
-centre_mm = [2.0, 0.0, 0.0]
-radius_mm = 2.5
-[flow]
-calibrate_perfusion_mL_min_g = 0.27
-[treatment]
-device = "glass"
-[dose]
-grid_um = 500.0
-"""
 
 SMALL = ["--diameter-mm", "3", "--slab-mm", "0.5", "--sections", "5", "--biopsies", "3",
          "--tumour-biopsies", "1", "--quiet"]
@@ -283,8 +266,7 @@ SMALL = ["--diameter-mm", "3", "--slab-mm", "0.5", "--sections", "5", "--biopsie
 def tiny_results(tmp_path_factory):
     from sim.pipeline import run
     folder = tmp_path_factory.mktemp("histology")
-    cfg = folder / "tiny.toml"
-    cfg.write_text(TINY)
+    cfg = Path(__file__).parents[1] / "regression" / "reference" / "tiny.toml"
     return run(cfg, output=folder / "tiny.h5", figures=False).path
 
 
