@@ -48,7 +48,7 @@ import numpy as np
 from numba import njit, prange
 
 from dosimetry import _photon_mc as pmc
-from dosimetry._photon_mc import deposit as _deposit, rotate as _rotate
+from dosimetry._photon_mc import deposit as _deposit, rotate as _rotate, table_interp as _interp
 from dosimetry.electron_physics import ALPHA, MEC2_MEV as MEC2, MS_MIXED, MS_WENTZEL1
 from dosimetry.electron_physics import (ROW_BREMS, ROW_ETA_H, ROW_ETA_O, ROW_HARD_H, ROW_HARD_O,
                                         ROW_K1_ALL, ROW_K1_SOFT, ROW_KQ_SOFT, ROW_MOLLER,
@@ -68,23 +68,6 @@ ACC_BREMS, ACC_DROPPED, ACC_STEPS, ACC_DELTAS, ACC_ELASTIC = 0, 1, 2, 3, 4
 ACC_PHOTONS, ACC_PHOTON_E, ACC_PHOTON_INT = 5, 6, 7
 N_ACC = 8
 _ALPHA = ALPHA
-
-
-@njit(inline="always")
-def _interp(tab, row, lne, ln_e0, inv_dln):
-    f = (lne - ln_e0) * inv_dln
-    n = tab.shape[1]
-    i = int(f)
-    if i < 0:
-        i = 0
-    elif i > n - 2:
-        i = n - 2
-    w = f - i
-    if w < 0.0:
-        w = 0.0
-    elif w > 1.0:
-        w = 1.0
-    return tab[row, i] * (1.0 - w) + tab[row, i + 1] * w
 
 
 @njit(inline="always")

@@ -32,7 +32,9 @@ _HC_MEV_A = HC_MEV_CM * 1e8
 
 
 @njit(inline="always")
-def _pinterp(tab, row, lnk, ln0, inv_dln):
+def table_interp(tab, row, lnk, ln0, inv_dln):
+    """Row ``row`` of a table on a uniform ln-energy grid, linear at ln energy ``lnk``
+    (clamped to the table)."""
     f = (lnk - ln0) * inv_dln
     n = tab.shape[1]
     i = int(f)
@@ -143,7 +145,7 @@ def transport_photon(k, x, y, z, u, v, w, s, ptab, pln0, pdln, ray_g, ray_ln_y0,
     while True:
         while k > kcut:
             lnk = math.log(k)
-            mu = _pinterp(ptab, PROC_TOTAL, lnk, pln0, inv_dln)
+            mu = table_interp(ptab, PROC_TOTAL, lnk, pln0, inv_dln)
             d = -math.log(_uniform(s)) / mu
             x += d * u
             y += d * v
@@ -154,13 +156,13 @@ def transport_photon(k, x, y, z, u, v, w, s, ptab, pln0, pdln, ray_g, ray_ln_y0,
                 break
             n_int += 1
             r = _uniform(s) * mu
-            mph = _pinterp(ptab, PROC_PHOTO, lnk, pln0, inv_dln)
+            mph = table_interp(ptab, PROC_PHOTO, lnk, pln0, inv_dln)
             if r < mph:
                 deposit(tally, x, y, z, k, inv_dr)
                 k = 0.0
                 break
             r -= mph
-            minc = _pinterp(ptab, PROC_INCOH, lnk, pln0, inv_dln)
+            minc = table_interp(ptab, PROC_INCOH, lnk, pln0, inv_dln)
             if r < minc:
                 eps, cost = klein_nishina_sample(s, k)
                 deposit(tally, x, y, z, k * (1.0 - eps), inv_dr)
@@ -168,7 +170,7 @@ def transport_photon(k, x, y, z, u, v, w, s, ptab, pln0, pdln, ray_g, ray_ln_y0,
                 u, v, w = rotate(u, v, w, cost, 2.0 * math.pi * _uniform(s))
                 continue
             r -= minc
-            mpair = _pinterp(ptab, PROC_PAIR, lnk, pln0, inv_dln)
+            mpair = table_interp(ptab, PROC_PAIR, lnk, pln0, inv_dln)
             if r < mpair and k > 2.0 * MEC2:
                 deposit(tally, x, y, z, k - 2.0 * MEC2, inv_dr)
                 cost = 2.0 * _uniform(s) - 1.0
