@@ -7,7 +7,8 @@ the rate counts the sphere-point pairs examined by the cell list. Compared with 
 vectorised direct sum (same tabulated kernel, ``radial_table(...).dose_per_decay_Gy``) on
 2,000 spheres x 2,000 points.
 
-Grid mode: the same spheres, a 256^3 grid at 100 um (a 25.6 mm cube in the middle of the
+Grid mode (default precision: float32 moment level, kept only when its round-off check
+passes): the same spheres, a 256^3 grid at 100 um (a 25.6 mm cube in the middle of the
 sphere cloud, so spheres outside the grid contribute), timed against the previous
 implementation (frozen copy in benchmarks/legacy, interleaved runs in the same process: the
 machine is shared and its load varies) and a bare scipy.fft forward + inverse transform of one
@@ -101,8 +102,9 @@ def grid_mode(src, side, n, h, repeats=3):
           f"(the old physics): new {tn:.2f} s (runs {', '.join(f'{t:.2f}' for t in t_new)}) = "
           f"{n**3 / tn:.3g} voxels/s; old {to:.2f} s (runs "
           f"{', '.join(f'{t:.2f}' for t in t_old)}); new / old = {tn / to:.2f}; coarse factor "
-          f"{info['coarse_factor']}, {info['moments']} moment FFTs, parts {parts}; peak RSS so "
-          f"far {peak_gb():.2f} GB")
+          f"{info['coarse_factor']}, {info['moments']} moment FFTs in {info['fft_precision']} "
+          f"precision (round-off estimate {info.get('single_error_rel', 0.0):.1e} of the smallest "
+          f"dose), parts {parts}; peak RSS so far {peak_gb():.2f} GB")
     print(f"  with photons (default): {tp:.2f} s (runs {', '.join(f'{t:.2f}' for t in t_ph)}) = "
           f"{n**3 / tp:.3g} voxels/s, of which long-range photons "
           f"{info_ph['times_s'].get('photons_long_range', 0.0):.2f} s; new with photons / old = "
@@ -142,8 +144,9 @@ def accuracy(h=0.1, n=48):
     src = np.concatenate(clusters)
     act = rng.uniform(500.0, 3000.0, len(src))
     kw = dict(origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(n, n, n), density_g_cm3=1.04)
-    new = grid.dose_on_grid(src, act, photons=False, **kw)
+    new, info = grid.dose_on_grid(src, act, photons=False, return_info=True, **kw)
     new_ph = grid.dose_on_grid(src, act, **kw)
+    print(f"  clustered case: moment level in {info['fft_precision']} precision")
     old = grid_v1.dose_on_grid(src, act, **kw)
     vox = np.stack(np.meshgrid(*[np.arange(n)] * 3, indexing="ij"), -1).reshape(-1, 3)
     ex = exact_voxel_dose(src, act, vox, origin_mm=kw["origin_mm"], spacing_mm=h,

@@ -725,3 +725,88 @@ def coarse_kernel_octant(kmax, step, h, split, part, r_lo, g, inv_h, d_near, r_c
                 out[i, j, k] = gauss_box_mean(cx, cy, cz, h, g, inv_h, d_near, r_cut, split,
                                               part, g4x, g4w)
     return out
+
+
+@njit(cache=True)
+def sort_by_voxel(xyz, decays, origin, inv_h, shape, pad):
+    """Sources ordered by voxel (x, then y; a counting sort, O(N)), with their voxel indices.
+
+    Indices outside [-pad - 1, shape + pad] per axis are clamped for the ordering only (those
+    sources reach no voxel of the near box); the returned ``idx`` are exact.
+    """
+    n = xyz.shape[0]
+    idx = np.empty((n, 3), np.int64)
+    w0 = shape[0] + 2 * pad + 3
+    w1 = shape[1] + 2 * pad + 3
+    key = np.empty(n, np.int64)
+    counts = np.zeros(w0 * w1 + 1, np.int64)
+    for s in range(n):
+        for a in range(3):
+            idx[s, a] = int(math.floor((xyz[s, a] - origin[a]) * inv_h[a] + 0.5))
+        k0 = min(max(idx[s, 0], -pad - 1), shape[0] + pad + 1) + pad + 1
+        k1 = min(max(idx[s, 1], -pad - 1), shape[1] + pad + 1) + pad + 1
+        key[s] = k0 * w1 + k1
+        counts[key[s] + 1] += 1
+    for k in range(w0 * w1):
+        counts[k + 1] += counts[k]
+    xs = np.empty_like(xyz)
+    ds = np.empty_like(decays)
+    ids = np.empty_like(idx)
+    for s in range(n):
+        j = counts[key[s]]
+        counts[key[s]] += 1
+        for a in range(3):
+            xs[j, a] = xyz[s, a]
+            ids[j, a] = idx[s, a]
+        ds[j] = decays[s]
+    return xs, ds, ids
+
+
+@njit(cache=True, parallel=True)
+def sum_squares(a):
+    """sum(a^2) in double precision (a 3-D array of any real type)."""
+    n0 = a.shape[0]
+    part = np.zeros(n0)
+    for i in prange(n0):
+        t = 0.0
+        for j in range(a.shape[1]):
+            for k in range(a.shape[2]):
+                v = float(a[i, j, k])
+                t += v * v
+        part[i] = t
+    return part.sum()
+
+
+@njit(cache=True, parallel=True)
+def merge_checked(out, far, reach, block):
+    """Zero ``far`` in voxels whose block is not reached (no source within the kernel's
+    half-width: the exact far field is 0 there), and return the smallest out + far over
+    the reached voxels (inf if none)."""
+    n0, n1, n2 = out.shape
+    part = np.full(n0, np.inf)
+    for i in prange(n0):
+        m = np.inf
+        for j in range(n1):
+            for k in range(n2):
+                if reach[i // block, j // block, k // block]:
+                    v = out[i, j, k] + far[i, j, k]
+                    if v < m:
+                        m = v
+                else:
+                    far[i, j, k] = 0.0
+        part[i] = m
+    return part.min()
+
+
+@njit(cache=True, parallel=True)
+def scale_spectrum(spec, r_oct):
+    """spec *= S in place for an even real kernel: S(xi) = R(|xi|) (``r_oct`` on xi = 0..L/2,
+    rfftn layout; see :func:`accumulate_spectrum`)."""
+    n0, n1, n2 = spec.shape
+    for p in prange(n0):
+        i0 = np.int64(p)
+        j0 = i0 if 2 * i0 <= n0 else n0 - i0
+        for i1 in range(n1):
+            j1 = i1 if 2 * i1 <= n1 else n1 - i1
+            for i2 in range(n2):
+                spec[i0, i1, i2] = spec[i0, i1, i2] * r_oct[j0, j1, i2]

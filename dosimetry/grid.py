@@ -13,9 +13,11 @@ References
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
+from scipy.ndimage import maximum_filter
 
 from dosimetry import _grid_kernels as gk
 from dosimetry.constants import LIVER_DENSITY_G_CM3
@@ -46,7 +48,7 @@ def _check_choice(name, value, lo, hi):
 
 def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, shape,
                  nuclide="Y-90", density_g_cm3=LIVER_DENSITY_G_CM3, max_fft_bytes=2e9,
-                 near_voxels="auto", coarse_factor="auto", fft_precision="double",
+                 near_voxels="auto", coarse_factor="auto", fft_precision="auto",
                  return_info=False, degree="auto", photons=True, _long_range=True):
     """Voxel-mean absorbed dose on a regular grid from point sources, for complete decay [Gy].
 
@@ -76,10 +78,10 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     coarse_factor : "auto", None or 3 ints
         Step of the long-range level in voxels per axis (None: one level; "auto": whichever
         needs the least FFT work).
-    fft_precision : {"double", "single"}
-        Accepted for compatibility; every FFT is in float64 (float32 round-off, ~1e-7 of the
-        largest value, would exceed the tail doses this function resolves and make them
-        negative).
+    fft_precision : {"auto", "single", "double"}
+        "auto" (= "single"): the moment level (level 2) in float32, kept only if its
+        round-off estimate is below ``SINGLE_REL_TOL`` (1e-3) of the smallest dose of every
+        voxel it reaches, else recomputed in float64 (see Notes); "double": float64 only.
     return_info : bool
         Also return a dict with the levels, kernel half-widths, tile counts and a timing
         breakdown [s].
@@ -140,10 +142,19 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     Large voxels: when the kernel's range spans at most ``MAX_FULL_NEAR_VOXELS`` voxels the
     near table covers it and levels 2-4 are not needed.
 
-    All FFTs are double precision. Values in [-1e-12 S, 0), S the own-voxel dose of the
-    strongest sphere (or the grid's maximum if larger), are set to 0 (``info["clipped"]``
-    counts them, ``info["negative_min_rel"]`` gives the most negative value over S): FFT
-    round-off (~1e-16 S) in voxels that no sphere reaches, and, at the kernel's last ~1 mm
+    Precision: the coarse and tail levels are float64. The moment level is computed in float32
+    (half the FFT time) and kept when its round-off estimate E (a probabilistic bound,
+    :func:`dosimetry.grid_fft.moment_level`, >= 10x the measured error) is at most 1e-3 of the
+    smallest total dose of every voxel that some source's moment kernel reaches; voxels no
+    moment kernel reaches get exactly 0 from it. Dense and clustered fields keep float32
+    (relative difference from float64 ~3e-7 on 10^6 random spheres); sparse sources, whose
+    doses span many decades (a single sphere), fail the test and are recomputed in float64
+    (``info["fft_precision"]``, ``info["single_error_rel"]``).
+
+    Values in [-1e-12 S, 0), S the own-voxel dose of the strongest sphere (or the grid's
+    maximum if larger), are set to 0 (``info["clipped"]`` counts them,
+    ``info["negative_min_rel"]`` gives the most negative value over S): FFT round-off
+    (~1e-16 S) in voxels that no sphere reaches, and, at the kernel's last ~1 mm
     (D ~ 1e-16 Gy per decay), the signed weights of the coarse level acting on the kernel's
     end (measured down to ~1e-19 S). No other clipping: a larger negative value would be
     returned as is.
@@ -162,6 +173,8 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
            1987;73:325 (moment expansions of a source cell).
     .. [4] Franquiz JM et al. Beta voxel S values for internal emitter dosimetry. Med Phys
            2003;30:1030 (voxel S by integrating the point kernel).
+    .. [5] Higham NJ, Mary T. A new approach to probabilistic rounding error analysis. SIAM J
+           Sci Comput 2019;41:A2815 (round-off of the float32 moment level).
     """
     t_start = time.perf_counter()
     shape, h, origin = _check_grid(shape, spacing_mm, origin_mm)
@@ -177,7 +190,7 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     if n < n_full and float(h.max()) > SUBGRID_MAX_MM * 1.2:
         out, info = _dose_by_subgrid(sphere_xyz_mm, sphere_activity_Bq, origin, h, shape,
                                      nuclide, density_g_cm3, max_fft_bytes, near_voxels,
-                                     coarse_factor, degree, t_start, photons)
+                                     coarse_factor, degree, t_start, photons, fft_precision)
         return _with_long_range(out, info, xyz, decays, origin, h, nuclide, density_g_cm3,
                                 photons and _long_range, return_info)
     cfac = _coarse_choice(coarse_factor, n, n_full, shape, h, tab.r_cut_mm, max_fft_bytes, deg)
@@ -191,16 +204,18 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
             "coarse_factor": cfac,
             "fine_halfwidth": (None if gkern.moments is None else gkern.moment_halfwidth.tolist()),
             "split_mm": gkern.split_mm.tolist(), "fine_tiles": 0, "coarse_tiles": 0,
-            "tail_tiles": 0, "clipped": 0, "times_s": times}
+            "tail_tiles": 0, "clipped": 0, "fft_precision": "double", "times_s": times}
     keep = decays > 0
     xyz, decays = xyz[keep], decays[keep]
     if xyz.shape[0] > 0:
-        idx = np.floor((xyz - origin) * (1.0 / h) + 0.5).astype(np.int64)
         # sources sorted by voxel (x, then y): slabs for the parallel near kernel, and locality
-        order = np.lexsort((idx[:, 1], idx[:, 0]))
-        xyz, decays, idx = xyz[order], decays[order], idx[order]
-        _far_levels(out, xyz, decays, idx, origin, h, gkern, float(max_fft_bytes), info)
+        xyz, decays, idx = gk.sort_by_voxel(np.ascontiguousarray(xyz), decays, origin, 1.0 / h,
+                                            np.array(shape, np.int64), gkern.near_voxels)
+        far = _far_levels(out, xyz, decays, idx, origin, h, gkern, float(max_fft_bytes), info,
+                          fft_precision != "double")
         _near_level(out, xyz, decays, idx, origin, h, gkern, times)
+        if far is not None:
+            _merge_single(out, far, xyz, decays, idx, origin, h, gkern, float(max_fft_bytes), info)
         _clip_roundoff(out, decays, gkern, info)
     times["total"] = time.perf_counter() - t_start
     return _with_long_range(out, info, xyz, decays, origin, h, nuclide, density_g_cm3,
@@ -257,8 +272,8 @@ def _check_numbers(density_g_cm3, max_fft_bytes, fft_precision):
     if not (isinstance(max_fft_bytes, (int, float, np.floating, np.integer))
             and float(max_fft_bytes) > 0):
         raise ValueError(f"max_fft_bytes {max_fft_bytes!r} must be a positive number of bytes")
-    if fft_precision not in ("single", "double"):
-        raise ValueError("fft_precision must be 'single' or 'double'")
+    if fft_precision not in ("auto", "single", "double"):
+        raise ValueError("fft_precision must be 'auto', 'single' or 'double'")
 
 
 def _coarse_choice(coarse_factor, n, n_full, shape, h, r_cut, max_fft_bytes, deg):
@@ -279,15 +294,19 @@ def _coarse_choice(coarse_factor, n, n_full, shape, h, r_cut, max_fft_bytes, deg
     return cfac
 
 
-def _far_levels(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info):
-    """Levels 2-4 (see :func:`dose_on_grid`): moments, coarse long range and tail."""
+def _far_levels(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, single):
+    """Levels 2-4 (see :func:`dose_on_grid`): moments, coarse long range and tail. With
+    ``single`` the moment level goes to a separate float32 array, returned (else None)."""
     times = info["times_s"]
     shp = np.array(out.shape, dtype=np.int64)
+    far = None
     if gkern.moments is not None:
-        info["fine_tiles"] = moment_level(out, xyz, decays, idx, origin, h, gkern,
-                                          max_fft_bytes, times)
+        far = np.zeros(out.shape, np.float32) if single else None
+        info["fine_tiles"], info["single_error_Gy"] = moment_level(
+            out if far is None else far, xyz, decays, idx, origin, h, gkern, max_fft_bytes,
+            times, single=single)
     if gkern.coarse is None:
-        return
+        return far
     t0 = time.perf_counter()
     m = gkern.coarse_factor
     nc = tuple(int(v) for v in (shp - 1) // m + 4)
@@ -308,6 +327,45 @@ def _far_levels(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info):
                                       "cic", max_fft_bytes)
     upsample_add(tail, mt, out, "linear")
     times["tail"] = time.perf_counter() - t0
+    return far
+
+
+#: Largest relative round-off (estimate over the smallest dose of a reached voxel) for which
+#: the float32 moment level is kept; above it, that level is recomputed in float64.
+SINGLE_REL_TOL = 1e-3
+#: Block size [voxels] of the map of voxels reached by the moment level.
+REACH_BLOCK = 8
+
+
+def _merge_single(out, far, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info):
+    """out += far (the float32 moment level) if its round-off estimate is below
+    SINGLE_REL_TOL of the smallest total dose of every voxel that a source's moment kernel
+    reaches (elsewhere that level is exactly 0 and far is set to 0); else the moment level
+    is recomputed in float64 (sparse sources: single spheres, isolated clusters)."""
+    t0 = time.perf_counter()
+    kmax = gkern.moment_halfwidth
+    shp = np.array(out.shape, dtype=np.int64)
+    b = REACH_BLOCK
+    grow = kmax // b + 1  # |v - s| <= K  =>  block distance <= K // b + 1
+    sel = np.all((idx >= -kmax) & (idx < shp + kmax), axis=1)
+    nb = -(-shp // b)
+    occ = np.zeros(tuple(int(v) for v in nb + 2 * grow), dtype=np.uint8)
+    bidx = np.floor_divide(idx[sel], b) + grow
+    occ[bidx[:, 0], bidx[:, 1], bidx[:, 2]] = 1
+    reach = maximum_filter(occ, size=tuple(int(v) for v in 2 * grow + 1), mode="constant")
+    reach = np.ascontiguousarray(reach[grow[0]:grow[0] + nb[0], grow[1]:grow[1] + nb[1],
+                                       grow[2]:grow[2] + nb[2]].astype(np.bool_))
+    smallest = gk.merge_checked(out, far, reach, b)
+    err = info["single_error_Gy"]
+    info["single_error_rel"] = err / smallest if smallest > 0 else math.inf
+    info["times_s"]["precision_check"] = time.perf_counter() - t0
+    if info["single_error_rel"] <= SINGLE_REL_TOL:
+        out += far
+        info["fft_precision"] = "single"
+        return
+    del far
+    moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info["times_s"])
+    info["fft_precision"] = "double (single rejected)"
 
 
 def _near_level(out, xyz, decays, idx, origin, h, gkern, times):
@@ -346,7 +404,7 @@ SUBGRID_CHUNK_VOXELS = 32 * 1024 ** 2
 
 
 def _dose_by_subgrid(xyz, act, origin, h, shape, nuclide, density, max_fft_bytes, near_voxels,
-                     coarse_factor, degree, t_start, photons):
+                     coarse_factor, degree, t_start, photons, fft_precision):
     """Dose on voxels larger than SUBGRID_MAX_MM: the mean over m^3 sub-voxels of size h / m
     (exact: a voxel mean is the mean of its equal sub-voxels' means), in slabs along x."""
     m = np.ceil(h / SUBGRID_MAX_MM - 1e-9).astype(np.int64)
@@ -364,13 +422,15 @@ def _dose_by_subgrid(xyz, act, origin, h, shape, nuclide, density, max_fft_bytes
                               nuclide=nuclide, density_g_cm3=density, max_fft_bytes=max_fft_bytes,
                               near_voxels=near_voxels, coarse_factor=coarse_factor,
                               return_info=True, degree=degree, photons=photons,
-                              _long_range=False)
+                              fft_precision=fft_precision, _long_range=False)
         out[i0:i0 + nx] = d.reshape(nx, m[0], shape[1], m[1], shape[2], m[2]).mean(axis=(1, 3, 5))
         if info is None:
             info = dict(inf, subgrid=m.tolist(), subgrid_slabs=0)
             info["times_s"] = dict(inf["times_s"])
         else:
             info["clipped"] += inf["clipped"]
+            if inf["fft_precision"] != info["fft_precision"]:
+                info["fft_precision"] = "mixed (per slab)"
             for k, v in inf["times_s"].items():
                 info["times_s"][k] += v
         info["subgrid_slabs"] += 1

@@ -13,6 +13,11 @@ import pytest
 
 from dosimetry import crossfire as cf
 from dosimetry import grid
+from dosimetry._grid_kernels import sort_by_voxel
+from dosimetry.crossfire import sphere_decays
+from dosimetry.grid import SINGLE_REL_TOL
+from dosimetry.grid_fft import moment_level
+from dosimetry.grid_kernel import grid_kernel
 from dosimetry.kernels import load_kernel
 
 MEV_J = 1.602176634e-13
@@ -250,9 +255,63 @@ def test_tiling_gives_the_same_result(coarse):
     assert info1["fine_tiles"] == 1 and info2["fine_tiles"] > 1
     assert coarse is None or info2["coarse_tiles"] > 1
     assert np.allclose(tiled, one, rtol=1e-11, atol=0)
-    # fft_precision is accepted for compatibility: every FFT is float64
-    single = grid_dose(src, act, **kw)
-    assert np.allclose(single, one, rtol=1e-11, atol=0)
+    # the default tries the float32 moment level and keeps it only within its tolerance
+    single, info = grid_dose(src, act, return_info=True, **kw)
+    assert info["fft_precision"] in ("single", "double (single rejected)")
+    assert np.max(np.abs(single / one - 1)) <= SINGLE_REL_TOL
+
+
+def _moment_level_both(src, act, h, n):
+    """The moment level alone in float64 and float32, and the float32 error estimate [Gy]."""
+    hh = np.full(3, h)
+    origin = np.full(3, h / 2)
+    xyz, dec = sphere_decays(src, act, "Y-90")
+    gkern = grid_kernel("Y-90", 1.06, tuple(hh), 3, (2, 2, 2), 2, True)
+    xyz, dec, idx = sort_by_voxel(np.ascontiguousarray(xyz), dec, origin, 1 / hh,
+                                  np.array([n, n, n]), 3)
+    out = {}
+    for single in (False, True):
+        o = np.zeros((n, n, n), np.float32 if single else np.float64)
+        times = dict.fromkeys(("spectra", "binning", "fft", "multiply"), 0.0)
+        out[single] = moment_level(o, xyz, dec, idx, origin, hh, gkern, 2e9, times,
+                                   single=single)[1], o
+    return out[False][1], out[True][1], out[True][0]
+
+
+@pytest.mark.parametrize("h, n", [(0.05, 64), (0.25, 48)])
+def test_single_precision_error_estimate(h, n):
+    """The float32 round-off estimate E bounds the measured error 10 times over (E's safety
+    factor is 30; measured max |float32 - float64| <= E / 14 on these cases) for one sphere,
+    a 30-sphere cluster and dense random spheres."""
+    rng = np.random.default_rng(5)
+    side = n * h
+    cluster = [np.full(3, side / 2)]
+    for _ in range(29):
+        d = rng.normal(size=3)
+        cluster.append(cluster[int(rng.integers(len(cluster)))] + d / np.linalg.norm(d) * 0.032)
+    cases = [np.array([[side / 2 + 0.01, side / 2 - 0.013, side / 2 + 0.02]]), np.array(cluster),
+             rng.uniform(-1.0, side + 1.0, (20000, 3))]
+    for src in cases:
+        double, single, est = _moment_level_both(src, 2500.0, h, n)
+        assert est > 0 and np.abs(single - double).max() <= est / 10
+
+
+def test_single_precision_kept_on_dense_spheres_rejected_on_one():
+    """Dense spheres: the float32 moment level is kept and agrees with float64 within
+    SINGLE_REL_TOL everywhere; one sphere (doses spanning many decades): rejected, and the
+    result equals the float64 one."""
+    rng = np.random.default_rng(2)
+    kw = dict(origin_mm=np.full(3, 0.05), spacing_mm=0.1, shape=(64, 64, 64), photons=False)
+    src = rng.uniform(-1.0, 7.4, (30000, 3))
+    d64 = grid_dose(src, 2500.0, fft_precision="double", **kw)
+    d32, info = grid_dose(src, 2500.0, return_info=True, **kw)
+    assert info["fft_precision"] == "single" and info["single_error_rel"] <= SINGLE_REL_TOL
+    assert np.max(np.abs(d32 / d64 - 1)) <= info["single_error_rel"]
+    one = [[3.2, 3.1, 3.3]]
+    d64 = grid_dose(one, 2500.0, fft_precision="double", **kw)
+    d32, info = grid_dose(one, 2500.0, return_info=True, **kw)
+    assert info["fft_precision"] == "double (single rejected)"
+    assert np.allclose(d32, d64, rtol=1e-12, atol=0)
 
 
 def test_two_levels_match_one_level():
