@@ -799,9 +799,9 @@ def merge_checked(out, far, reach, block):
 
 
 @njit(cache=True, parallel=True)
-def scale_spectrum(spec, r_oct):
-    """spec *= S in place for an even real kernel: S(xi) = R(|xi|) (``r_oct`` on xi = 0..L/2,
-    rfftn layout; see :func:`accumulate_spectrum`)."""
+def scale_spectrum(spec, s_oct):
+    """spec[k] *= S(k) for a real spectrum S even in every axis given on k = 0..L/2 (rfftn
+    layout of ``spec``: full first two axes of even sizes, half last axis)."""
     n0, n1, n2 = spec.shape
     for p in prange(n0):
         i0 = np.int64(p)
@@ -809,4 +809,4 @@ def scale_spectrum(spec, r_oct):
         for i1 in range(n1):
             j1 = i1 if 2 * i1 <= n1 else n1 - i1
             for i2 in range(n2):
-                spec[i0, i1, i2] = spec[i0, i1, i2] * r_oct[j0, j1, i2]
+                spec[i0, i1, i2] *= s_oct[j0, j1, i2]

@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit, prange
 from scipy import fft as sfft
 
-from dosimetry._grid_kernels import bin_quart
+from dosimetry import _grid_kernels as gk
 
 __all__ = ["smooth_field_at_points", "smooth_field_on_grid", "split_weight"]
 
@@ -36,20 +36,6 @@ def split_weight(r_mm, r1_mm: float, r2_mm: float):
     """Smooth step w(r): 0 below r1, 1 above r2, quintic (C2) between."""
     t = np.clip((np.asarray(r_mm, dtype=float) - r1_mm) / (r2_mm - r1_mm), 0.0, 1.0)
     return t * t * t * (10.0 + t * (6.0 * t - 15.0))
-
-
-@njit(cache=True, parallel=True)
-def _multiply_even(spec, s_oct):
-    """spec[k] *= S(k) for a real spectrum S even in every axis given on k = 0..L/2 (rfftn
-    layout of ``spec``: full first two axes of even sizes, half last axis)."""
-    n0, n1, n2 = spec.shape
-    for p in prange(n0):
-        i0 = np.int64(p)
-        j0 = i0 if 2 * i0 <= n0 else n0 - i0
-        for i1 in range(n1):
-            j1 = i1 if 2 * i1 <= n1 else n1 - i1
-            for i2 in range(n2):
-                spec[i0, i1, i2] *= s_oct[j0, j1, i2]
 
 
 @njit(cache=True, inline="always")
@@ -91,27 +77,23 @@ def _interpolate(field, origin, inv_h, points, out):
         out[p] = _tricubic(field, i, j, k, wx, wy, wz)
 
 
-@njit(cache=True, parallel=True)
-def _interpolate_grid(field, origin, inv_h, g_origin, g_step, out):
-    """Tricubic Lagrange interpolation of node values at the centres of a regular grid
-    (``out`` has the grid's shape; voxel (i, j, k) is at g_origin + (i, j, k) g_step)."""
-    nx, ny, nz = out.shape
-    for i0 in prange(nx):
-        wx = np.empty(4)
-        wy = np.empty(4)
-        wz = np.empty(4)
-        u = (g_origin[0] + i0 * g_step[0] - origin[0]) * inv_h
-        i = int(math.floor(u))
-        _cubic4(u - i, wx)
-        for j0 in range(ny):
-            v = (g_origin[1] + j0 * g_step[1] - origin[1]) * inv_h
-            j = int(math.floor(v))
-            _cubic4(v - j, wy)
-            for k0 in range(nz):
-                t = (g_origin[2] + k0 * g_step[2] - origin[2]) * inv_h
-                k = int(math.floor(t))
-                _cubic4(t - k, wz)
-                out[i0, j0, k0] = _tricubic(field, i, j, k, wx, wy, wz)
+def _interpolate_grid_add(field, origin, inv_h, g_origin, g_step, out):
+    """out += tricubic Lagrange interpolation of node values at the centres of a regular grid
+    (``out`` has the grid's shape; voxel (i, j, k) is at g_origin + (i, j, k) g_step), one
+    axis at a time (the same sum as :func:`_tricubic`, 12 instead of 64 products per voxel)."""
+    base, wts = [], []
+    for a in range(3):
+        u = (g_origin[a] + np.arange(out.shape[a]) * g_step[a] - origin[a]) * inv_h
+        j = np.floor(u).astype(np.int64)
+        t = u - j
+        base.append(j - 1)
+        wts.append(np.ascontiguousarray(np.stack(
+            [-t * (t - 1.0) * (t - 2.0) / 6.0, (t + 1.0) * (t - 1.0) * (t - 2.0) / 2.0,
+             -(t + 1.0) * t * (t - 2.0) / 2.0, (t + 1.0) * t * (t - 1.0) / 6.0], axis=1)))
+    c1 = gk.upsample0(np.ascontiguousarray(field, dtype=float), base[0], wts[0], out.shape[0])
+    c2 = gk.upsample1(c1, base[1], wts[1], out.shape[1])
+    del c1
+    gk.upsample2_add(c2, base[2], wts[2], out)
 
 
 def _kernel_octant(kernel, kmax, h, r_cut_mm, box_mm, shape):
@@ -154,7 +136,7 @@ def _node_field(lo_mm, hi_mm, src, w, kernel, r_cut_mm, h, box_mm):
     lens = [2 * sfft.next_fast_len(int(n + 2 * kmax + 2) // 2, real=True) for n in n_src]
     buf = np.zeros(lens, dtype=np.float32)
     # one slab: the sources in input order, as a serial loop would add them
-    bin_quart(src, w, np.array([0, src.shape[0]]), origin + start * h, np.full(3, 1.0 / h),
+    gk.bin_quart(src, w, np.array([0, src.shape[0]]), origin + start * h, np.full(3, 1.0 / h),
               np.zeros(3, np.int64), buf[:n_src[0], :n_src[1], :n_src[2]])
     octant = _kernel_octant(kernel, kmax, h, r_cut_mm, box_mm, [n // 2 + 1 for n in lens])
     workers = max(1, numba.get_num_threads())
@@ -162,7 +144,7 @@ def _node_field(lo_mm, hi_mm, src, w, kernel, r_cut_mm, h, box_mm):
     del octant
     spec = sfft.rfftn(buf, workers=workers, overwrite_x=True)
     del buf
-    _multiply_even(spec, s_oct)
+    gk.scale_spectrum(spec, s_oct)
     full = sfft.irfftn(spec, s=lens, workers=workers, overwrite_x=True)
     del spec
     # circular convolution with the kernel centred at index 0: node n of the output box is
@@ -219,7 +201,8 @@ def smooth_field_at_points(points_mm, sources_mm, decays, kernel, r_cut_mm: floa
 
 
 def smooth_field_on_grid(origin_mm, spacing_mm, shape, sources_mm, decays, kernel,
-                         r_cut_mm: float, step_mm: float, voxel_mean: bool = True) -> np.ndarray:
+                         r_cut_mm: float, step_mm: float, voxel_mean: bool = True,
+                         add_to=None) -> np.ndarray:
     """:func:`smooth_field_at_points` at the centres of a regular grid (no point array is
     built), as voxel means (default) or centre values.
 
@@ -232,21 +215,23 @@ def smooth_field_on_grid(origin_mm, spacing_mm, shape, sources_mm, decays, kerne
         As for :func:`smooth_field_at_points`.
     voxel_mean : bool
         Mean over each voxel (kernel averaged over the voxel box) or the value at its centre.
+    add_to : ndarray of ``shape``, optional
+        Add the field into this array (a view is fine) instead of a new one.
 
     Returns
     -------
-    ndarray of ``shape``
+    ndarray of ``shape`` (``add_to`` when given)
     """
     g0 = np.broadcast_to(np.asarray(origin_mm, dtype=float), (3,)).copy()
     gs = np.broadcast_to(np.asarray(spacing_mm, dtype=float), (3,)).copy()
     shape = tuple(int(v) for v in shape)
     src, w = _prepare(sources_mm, decays)
-    out = np.zeros(shape)
+    out = np.zeros(shape) if add_to is None else add_to
     if src.shape[0] == 0 or min(shape) == 0:
         return out
     h = float(step_mm)
     hi = g0 + gs * (np.array(shape) - 1)
     field, origin = _node_field(g0, hi, src, w, kernel, r_cut_mm, h,
                                 gs if voxel_mean else None)
-    _interpolate_grid(field, origin, 1.0 / h, g0, gs, out)
+    _interpolate_grid_add(field, origin, 1.0 / h, g0, gs, out)
     return out

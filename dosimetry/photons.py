@@ -298,6 +298,6 @@ def long_range_on_grid(origin_mm, spacing_mm, shape, sphere_xyz_mm, decays, *, n
         if np.any(i1 <= i0):
             continue
         sub = tuple(slice(a, b) for a, b in zip(i0, i1))
-        out[sub] += smooth_field_on_grid(g0 + i0 * gs, gs, tuple(i1 - i0), src, decays, kernel,
-                                         reach + half, step)
+        smooth_field_on_grid(g0 + i0 * gs, gs, tuple(i1 - i0), src, decays, kernel,
+                             reach + half, step, add_to=out[sub])
     return out
