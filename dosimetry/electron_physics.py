@@ -165,7 +165,7 @@ def build_tables(e_max_mev: float = 3.0, *, cut_mev: float = 0.01, i_ev: float =
                  delta_model: str = "estar", mott: bool = True, ee_scattering: str = "soft",
                  c1: float = 0.05, c2: float = 0.05, brems: str = "discrete",
                  brems_cut_mev: float = 1e-3, e_min_mev: float = 1e-3,
-                 n: int = 4096) -> TransportTables:
+                 n: int = 4096, nuclear_norm: str = "elsepa") -> TransportTables:
     """Precompute the transport tables of :class:`TransportTables` for water at 1 g/cm^3.
 
     Parameters
@@ -204,7 +204,7 @@ def build_tables(e_max_mev: float = 3.0, *, cut_mev: float = 0.01, i_ev: float =
         s_rad, sig_br = radiative_stopping_power(e), np.zeros_like(e)
     l_tot = l_col + s_rad
     el = elastic_model(e, mott=mott, ee_scattering=ee_scattering, cut_mev=cut_mev, c1=c1, c2=c2,
-                       i_ev=i_ev, delta_model=delta_model)
+                       i_ev=i_ev, delta_model=delta_model, nuclear_norm=nuclear_norm)
 
     def cumulative(f):
         # integral over E of f(E) dE on the ln grid (dE = E dlnE), trapezoid
@@ -239,7 +239,9 @@ def build_tables(e_max_mev: float = 3.0, *, cut_mev: float = 0.01, i_ev: float =
                                  "along the track" if brems == "discrete" else
                                  "ESTAR radiative stopping power, continuous, escaping"),
               "elastic": "screened Rutherford (Moliere screening, McKinley-Feshbach Mott factor) "
-                         "per atom, Z(Z + xi) with xi = 1 minus the hard-Moller share "
+                         "per atom, Z(Z + xi) with xi = 1 minus the hard-Moller share, "
+                         + ("Z^2 term scaled to the partial-wave (ELSEPA, PENELOPE 2018) "
+                            "sigma_1 of water " if nuclear_norm == "elsepa" else "") +
                          f"(ee_scattering={ee_scattering!r}); mixed class II scheme: hard elastic "
                          f"events (C1 = {c1}, C2 = {c2}) sampled one by one, soft deflections "
                          "from PENELOPE's two-moment distribution at a random hinge",

@@ -165,7 +165,8 @@ def simulate_kernels(sources, *, label: str, seed: int = 1, batches: int = 40,
                      density_effect: str = "estar", mott: bool = True,
                      ee_scattering: str = "soft", c1: float = 0.05, c2: float = 0.05,
                      ms_model: str = "mixed", brems: str = "discrete",
-                     brems_cut_MeV: float = 1e-3, extra_metadata: dict | None = None):
+                     brems_cut_MeV: float = 1e-3, nuclear_norm: str = "elsepa",
+                     extra_metadata: dict | None = None):
     """Run the coupled electron-photon MC for the sources and return the two shell kernels.
 
     Parameters
@@ -200,7 +201,8 @@ def simulate_kernels(sources, *, label: str, seed: int = 1, batches: int = 40,
     e_max = max(float(np.max(src.energy_MeV)) for src in electrons) if electrons else 0.1
     tables = build_tables(max(3.0, 1.05 * e_max), cut_mev=moller_cut_MeV, i_ev=i_ev,
                           delta_model=density_effect, mott=mott, ee_scattering=ee_scattering,
-                          c1=c1, c2=c2, brems=brems, brems_cut_mev=brems_cut_MeV)
+                          c1=c1, c2=c2, brems=brems, brems_cut_mev=brems_cut_MeV,
+                          nuclear_norm=nuclear_norm)
     ptables = build_photon_tables()
     model = {"mixed": mc.MS_MIXED, "wentzel1": mc.MS_WENTZEL1}[ms_model]
     n_shells = int(round(r_max_mm / shell_width_mm))
