@@ -51,7 +51,7 @@ __all__ = ["beta_source_cdf", "line_source_cdf", "nuclide_sources", "Source", "s
 #: Version of the kernel Monte Carlo (bump when physics or tallies change). 2.0: mixed elastic
 #: scattering (hard events + two-moment soft deflections), electron-electron deflections below
 #: the Moller cut only, Seltzer-Berger bremsstrahlung photons transported, discrete lines.
-KERNEL_MC_VERSION = "2.0"
+KERNEL_MC_VERSION = "2.1"
 #: Photon kernel shells [mm]: 0.5 mm to 20 mm, 1 mm to 50, 2.5 mm to 100, 5 mm to 200,
 #: 10 mm to 400 (all multiples of the 0.1 mm tally bins).
 PHOTON_SHELL_EDGES_MM = np.round(np.concatenate([

@@ -100,6 +100,44 @@ def test_transport_cross_section_integral():
     assert ep.transport_cross_section_cm2_g(2.0) < ep.transport_cross_section_cm2_g(2.0, mott=False)
 
 
+def _nuclear_sigma1(e):
+    """sigma_1 of the Z^2 (nuclear) term of the screened Rutherford * McKinley-Feshbach DCS of
+    water by direct quadrature [cm^2/g]."""
+    tau = e / ep.MEC2_MEV
+    beta = math.sqrt(tau * (tau + 2)) / (tau + 1)
+    pc = math.sqrt(e * (e + 2 * ep.MEC2_MEV))
+    total = 0.0
+    for z, count in ep.WATER_ATOMS:
+        a_tf = 0.88534 * ep.A0_CM * z ** (-1 / 3)
+        eta = (ep.HBARC_MEV_CM / (pc * a_tf)) ** 2 * (1.13 + 3.76 * (ep.ALPHA * z / beta) ** 2) / 4
+
+        def f(lu):
+            u = math.exp(lu)
+            s = math.sqrt(u / 2)
+            return u * u / (u + 2 * eta) ** 2 * (1 - beta**2 * s * s
+                                                 + math.pi * ep.ALPHA * z * beta * s * (1 - s))
+
+        val, _ = integrate.quad(f, math.log(1e-16), math.log(2.0), limit=400, epsrel=1e-10)
+        total += count * 2 * math.pi * z * z * (ep.R_E_CM * ep.MEC2_MEV / (pc * beta)) ** 2 * val
+    return total * ep.N_A / ep.M_WATER_G_MOL
+
+
+@pytest.mark.parametrize("e", [0.05, 0.2, 1.0, 2.0])
+def test_nuclear_term_normalised_to_partial_wave_sigma1(e):
+    """The screened Rutherford-Mott nuclear term is within 1.1 % of the partial-wave (ELSEPA)
+    sigma_1 of water (PENELOPE 2018 material data, data/elsepa_water_penelope2018.csv);
+    nuclear_norm="elsepa" replaces it by the partial-wave value and keeps the electron term."""
+    from dosimetry.electron_elastic import elastic_model, elsepa_sigma1_cm2_g
+    ref = elsepa_sigma1_cm2_g(e)
+    nuc = _nuclear_sigma1(e)
+    assert abs(nuc / ref - 1) < 0.011
+    plain = elastic_model(e, nuclear_norm="none")
+    normed = elastic_model(e, nuclear_norm="elsepa")
+    electron_term = plain["sigma_1"] - nuc
+    assert 0 < electron_term < 0.15 * nuc
+    assert normed["sigma_1"] == pytest.approx(ref + electron_term, rel=2e-3)
+
+
 def test_wentzel_first_moment():
     for a in (1e-4, 0.01, 0.3, 5.0):
         num, _ = integrate.quad(lambda u: u / (u + 2 * a) ** 2, 0, 2, points=[2 * a], epsrel=1e-12)
