@@ -74,9 +74,9 @@ def test_moller_cross_section_closed_form():
     assert ep.moller_cross_section_cm2_g(0.015, wc) == 0.0
 
 
-def test_transport_cross_section_integral():
-    # closed-form/Simpson sigma_1 vs direct quadrature of the screened Rutherford * McKinley-Feshbach
-    e = 0.5
+def _sigma1_quadrature(e, electron_term=True):
+    """sigma_1 of the screened Rutherford * McKinley-Feshbach DCS of water by direct quadrature,
+    per atom Z(Z + 1) (or Z^2 without the electron term) [cm^2/g]."""
     tau = e / ep.MEC2_MEV
     beta = math.sqrt(tau * (tau + 2)) / (tau + 1)
     pc = math.sqrt(e * (e + 2 * ep.MEC2_MEV))
@@ -84,7 +84,7 @@ def test_transport_cross_section_integral():
     for z, count in ep.WATER_ATOMS:
         a_tf = 0.88534 * ep.A0_CM * z ** (-1 / 3)
         eta = (ep.HBARC_MEV_CM / (pc * a_tf)) ** 2 * (1.13 + 3.76 * (ep.ALPHA * z / beta) ** 2) / 4
-        k2 = z * (z + 1) * (ep.R_E_CM * ep.MEC2_MEV / (pc * beta)) ** 2
+        k2 = z * (z + (1 if electron_term else 0)) * (ep.R_E_CM * ep.MEC2_MEV / (pc * beta)) ** 2
 
         def f(lu):
             u = math.exp(lu)
@@ -94,32 +94,14 @@ def test_transport_cross_section_integral():
 
         val, _ = integrate.quad(f, math.log(1e-16), math.log(2.0), limit=400, epsrel=1e-10)
         total += count * 2 * math.pi * k2 * val
-    ref = total * ep.N_A / ep.M_WATER_G_MOL
-    assert ep.transport_cross_section_cm2_g(e) == pytest.approx(ref, rel=1e-5)
+    return total * ep.N_A / ep.M_WATER_G_MOL
+
+
+def test_transport_cross_section_integral():
+    # closed-form/Simpson sigma_1 vs direct quadrature of the screened Rutherford * McKinley-Feshbach
+    assert ep.transport_cross_section_cm2_g(0.5) == pytest.approx(_sigma1_quadrature(0.5), rel=1e-5)
     # the Mott factor lowers large-angle scattering of relativistic electrons
     assert ep.transport_cross_section_cm2_g(2.0) < ep.transport_cross_section_cm2_g(2.0, mott=False)
-
-
-def _nuclear_sigma1(e):
-    """sigma_1 of the Z^2 (nuclear) term of the screened Rutherford * McKinley-Feshbach DCS of
-    water by direct quadrature [cm^2/g]."""
-    tau = e / ep.MEC2_MEV
-    beta = math.sqrt(tau * (tau + 2)) / (tau + 1)
-    pc = math.sqrt(e * (e + 2 * ep.MEC2_MEV))
-    total = 0.0
-    for z, count in ep.WATER_ATOMS:
-        a_tf = 0.88534 * ep.A0_CM * z ** (-1 / 3)
-        eta = (ep.HBARC_MEV_CM / (pc * a_tf)) ** 2 * (1.13 + 3.76 * (ep.ALPHA * z / beta) ** 2) / 4
-
-        def f(lu):
-            u = math.exp(lu)
-            s = math.sqrt(u / 2)
-            return u * u / (u + 2 * eta) ** 2 * (1 - beta**2 * s * s
-                                                 + math.pi * ep.ALPHA * z * beta * s * (1 - s))
-
-        val, _ = integrate.quad(f, math.log(1e-16), math.log(2.0), limit=400, epsrel=1e-10)
-        total += count * 2 * math.pi * z * z * (ep.R_E_CM * ep.MEC2_MEV / (pc * beta)) ** 2 * val
-    return total * ep.N_A / ep.M_WATER_G_MOL
 
 
 @pytest.mark.parametrize("e", [0.05, 0.2, 1.0, 2.0])
@@ -129,7 +111,7 @@ def test_nuclear_term_normalised_to_partial_wave_sigma1(e):
     nuclear_norm="elsepa" replaces it by the partial-wave value and keeps the electron term."""
     from dosimetry.electron_elastic import elastic_model, elsepa_sigma1_cm2_g
     ref = elsepa_sigma1_cm2_g(e)
-    nuc = _nuclear_sigma1(e)
+    nuc = _sigma1_quadrature(e, electron_term=False)
     assert abs(nuc / ref - 1) < 0.011
     plain = elastic_model(e, nuclear_norm="none")
     normed = elastic_model(e, nuclear_norm="elsepa")
