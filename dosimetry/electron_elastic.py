@@ -18,6 +18,10 @@ References
 .. [12] Salvat F, Fernandez-Varea JM, Sempau J. PENELOPE, a code system for Monte Carlo
         simulation of electron and photon transport. OECD/NEA (2003, 2006, 2011 editions),
         chapter 4 (mixed simulation of elastic scattering).
+.. [13] Salvat F, Jablonski A, Powell CJ. ELSEPA - Dirac partial-wave calculation of elastic
+        scattering of electrons and positrons by atoms, positive ions and molecules. Comput
+        Phys Commun 2005;165:157; the water values are those of PENELOPE 2018's material data
+        file for liquid water (ICRU 90), as distributed with PenRed.
 """
 from __future__ import annotations
 
