@@ -762,40 +762,56 @@ def sort_by_voxel(xyz, decays, origin, inv_h, shape, pad):
     return xs, ds, ids
 
 
-@njit(cache=True, parallel=True)
-def sum_squares(a):
-    """sum(a^2) in double precision (a 3-D array of any real type)."""
-    n0 = a.shape[0]
-    part = np.zeros(n0)
-    for i in prange(n0):
-        t = 0.0
-        for j in range(a.shape[1]):
-            for k in range(a.shape[2]):
-                v = float(a[i, j, k])
-                t += v * v
-        part[i] = t
-    return part.sum()
+@njit(cache=True)
+def voxel_sum_squares(idx, decays, lo, hi):
+    """sum over voxels v in [lo, hi) of (sum of the decays of the sources in v)^2, for sources
+    sorted by voxel x, then y (:func:`sort_by_voxel`): the squared 2-norm of the moment-0 grid."""
+    n = idx.shape[0]
+    total = 0.0
+    a = 0
+    while a < n:
+        b = a + 1
+        while b < n and idx[b, 0] == idx[a, 0] and idx[b, 1] == idx[a, 1]:
+            b += 1
+        if lo[0] <= idx[a, 0] < hi[0] and lo[1] <= idx[a, 1] < hi[1]:
+            z = idx[a:b, 2].copy()
+            order = np.argsort(z)
+            acc = 0.0
+            for q in range(b - a):
+                s = a + order[q]
+                if lo[2] <= idx[s, 2] < hi[2]:
+                    acc += decays[s]
+                if q == b - a - 1 or z[order[q + 1]] != z[order[q]]:
+                    total += acc * acc
+                    acc = 0.0
+        a = b
+    return total
 
 
 @njit(cache=True, parallel=True)
-def merge_checked(out, far, reach, block):
-    """Zero ``far`` in voxels whose block is not reached (no source within the kernel's
-    half-width: the exact far field is 0 there), and return the smallest out + far over
-    the reached voxels (inf if none)."""
+def min_reached(out, reach, block):
+    """Smallest value of ``out`` over the voxels whose block is reached (inf if none)."""
     n0, n1, n2 = out.shape
     part = np.full(n0, np.inf)
     for i in prange(n0):
         m = np.inf
         for j in range(n1):
             for k in range(n2):
-                if reach[i // block, j // block, k // block]:
-                    v = out[i, j, k] + far[i, j, k]
-                    if v < m:
-                        m = v
-                else:
-                    far[i, j, k] = 0.0
+                if reach[i // block, j // block, k // block] and out[i, j, k] < m:
+                    m = out[i, j, k]
         part[i] = m
     return part.min()
+
+
+@njit(cache=True, parallel=True)
+def add_reached(out, far, reach, block):
+    """out += far in the voxels whose block is reached (elsewhere far is round-off only)."""
+    n0, n1, n2 = out.shape
+    for i in prange(n0):
+        for j in range(n1):
+            for k in range(n2):
+                if reach[i // block, j // block, k // block]:
+                    out[i, j, k] += far[i, j, k]
 
 
 @njit(cache=True, parallel=True)

@@ -23,7 +23,8 @@ from dosimetry import _grid_kernels as gk
 from dosimetry.constants import LIVER_DENSITY_G_CM3
 from dosimetry.crossfire import radial_table, sphere_decays
 from dosimetry.photons import long_range_on_grid
-from dosimetry.grid_fft import auto_coarse_factor, coarse_level, moment_level, slabs, upsample_add
+from dosimetry.grid_fft import (auto_coarse_factor, coarse_level, moment_level,
+                                single_error_estimate, slabs, upsample_add)
 from dosimetry.grid_kernel import (SUBGRID_MAX_MM, TAIL_COARSEN, GridKernel, full_range_voxels,
                                    grid_kernel, moment_degrees, q_table,
                                    voxel_mean_dose_from_point)
@@ -79,9 +80,9 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
         Step of the long-range level in voxels per axis (None: one level; "auto": whichever
         needs the least FFT work).
     fft_precision : {"auto", "single", "double"}
-        "auto" (= "single"): the moment level (level 2) in float32, kept only if its
-        round-off estimate is below ``SINGLE_REL_TOL`` (1e-3) of the smallest dose of every
-        voxel it reaches, else recomputed in float64 (see Notes); "double": float64 only.
+        "auto" (= "single"): the moment level (level 2) in float32 when its round-off
+        estimate is below ``SINGLE_REL_TOL`` (1e-3) of the smallest dose of every voxel it
+        reaches, else in float64 (see Notes); "double": float64 only.
     return_info : bool
         Also return a dict with the levels, kernel half-widths, tile counts and a timing
         breakdown [s].
@@ -142,13 +143,14 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     Large voxels: when the kernel's range spans at most ``MAX_FULL_NEAR_VOXELS`` voxels the
     near table covers it and levels 2-4 are not needed.
 
-    Precision: the coarse and tail levels are float64. The moment level is computed in float32
-    (half the FFT time) and kept when its round-off estimate E (a probabilistic bound,
-    :func:`dosimetry.grid_fft.moment_level`, >= 10x the measured error) is at most 1e-3 of the
-    smallest total dose of every voxel that some source's moment kernel reaches; voxels no
-    moment kernel reaches get exactly 0 from it. Dense and clustered fields keep float32
-    (relative difference from float64 ~3e-7 on 10^6 random spheres); sparse sources, whose
-    doses span many decades (a single sphere), fail the test and are recomputed in float64
+    Precision: levels 1, 3 and 4 are float64. The moment level (2) is computed last, in
+    float32 (half the FFT time), when its round-off estimate E (a probabilistic bound,
+    :func:`dosimetry.grid_fft.single_error_estimate`, >= 10x the measured error) is at most
+    1e-3 of the smallest dose the other levels give to a voxel that some source's moment kernel
+    reaches (a lower bound of the total), and it is added there only (elsewhere it is exactly
+    0); otherwise in float64. Dense and clustered fields use float32 (relative difference
+    from float64 ~3e-7 on 10^6 random spheres); sparse sources, whose doses span many decades
+    (a single sphere, grids reaching beyond the kernel's range), use float64
     (``info["fft_precision"]``, ``info["single_error_rel"]``).
 
     Values in [-1e-12 S, 0), S the own-voxel dose of the strongest sphere (or the grid's
@@ -211,11 +213,10 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
         # sources sorted by voxel (x, then y): slabs for the parallel near kernel, and locality
         xyz, decays, idx = gk.sort_by_voxel(np.ascontiguousarray(xyz), decays, origin, 1.0 / h,
                                             np.array(shape, np.int64), gkern.near_voxels)
-        far = _far_levels(out, xyz, decays, idx, origin, h, gkern, float(max_fft_bytes), info,
-                          fft_precision != "double")
+        _coarse_levels(out, xyz, decays, origin, h, gkern, float(max_fft_bytes), info)
         _near_level(out, xyz, decays, idx, origin, h, gkern, times)
-        if far is not None:
-            _merge_single(out, far, xyz, decays, idx, origin, h, gkern, float(max_fft_bytes), info)
+        _moment_level(out, xyz, decays, idx, origin, h, gkern, float(max_fft_bytes), info,
+                      fft_precision != "double")
         _clip_roundoff(out, decays, gkern, info)
     times["total"] = time.perf_counter() - t_start
     return _with_long_range(out, info, xyz, decays, origin, h, nuclide, density_g_cm3,
@@ -294,19 +295,12 @@ def _coarse_choice(coarse_factor, n, n_full, shape, h, r_cut, max_fft_bytes, deg
     return cfac
 
 
-def _far_levels(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, single):
-    """Levels 2-4 (see :func:`dose_on_grid`): moments, coarse long range and tail. With
-    ``single`` the moment level goes to a separate float32 array, returned (else None)."""
+def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info):
+    """Levels 3-4 (see :func:`dose_on_grid`): coarse long range and tail."""
+    if gkern.coarse is None:
+        return
     times = info["times_s"]
     shp = np.array(out.shape, dtype=np.int64)
-    far = None
-    if gkern.moments is not None:
-        far = np.zeros(out.shape, np.float32) if single else None
-        info["fine_tiles"], info["single_error_Gy"] = moment_level(
-            out if far is None else far, xyz, decays, idx, origin, h, gkern, max_fft_bytes,
-            times, single=single)
-    if gkern.coarse is None:
-        return far
     t0 = time.perf_counter()
     m = gkern.coarse_factor
     nc = tuple(int(v) for v in (shp - 1) // m + 4)
@@ -327,25 +321,49 @@ def _far_levels(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, si
                                       "cic", max_fft_bytes)
     upsample_add(tail, mt, out, "linear")
     times["tail"] = time.perf_counter() - t0
-    return far
 
 
-#: Largest relative round-off (estimate over the smallest dose of a reached voxel) for which
-#: the float32 moment level is kept; above it, that level is recomputed in float64.
+#: Largest relative round-off of the float32 moment level (its estimate over the smallest
+#: dose, before that level, of a voxel it reaches) for which float32 is used.
 SINGLE_REL_TOL = 1e-3
 #: Block size [voxels] of the map of voxels reached by the moment level.
 REACH_BLOCK = 8
 
 
-def _merge_single(out, far, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info):
-    """out += far (the float32 moment level) if its round-off estimate is below
-    SINGLE_REL_TOL of the smallest total dose of every voxel that a source's moment kernel
-    reaches (elsewhere that level is exactly 0 and far is set to 0); else the moment level
-    is recomputed in float64 (sparse sources: single spheres, isolated clusters)."""
-    t0 = time.perf_counter()
-    kmax = gkern.moment_halfwidth
-    shp = np.array(out.shape, dtype=np.int64)
+def _moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, allow_single):
+    """Level 2 (see :func:`dose_on_grid`), added last: in float32 when its round-off estimate
+    (:func:`dosimetry.grid_fft.single_error_estimate`) is at most SINGLE_REL_TOL of the
+    smallest dose already in ``out`` (levels 1, 3, 4: a lower bound of the total) over the
+    voxels a source's moment kernel reaches, and only there (elsewhere that level is exactly
+    0); else in float64 (sparse sources: single spheres, isolated clusters, grids reaching
+    beyond the kernel's range)."""
+    if gkern.moments is None:
+        return
+    times = info["times_s"]
+    if allow_single:
+        t0 = time.perf_counter()
+        reach = _reach_map(idx, gkern.moment_halfwidth, out.shape)
+        smallest = gk.min_reached(out, reach, REACH_BLOCK)
+        err = single_error_estimate(decays, idx, gkern, out.shape, max_fft_bytes)
+        info["single_error_rel"] = err / smallest if smallest > 0 else math.inf
+        times["precision_check"] = time.perf_counter() - t0
+        if info["single_error_rel"] <= SINGLE_REL_TOL:
+            far = np.zeros(out.shape, np.float32)
+            info["fine_tiles"] = moment_level(far, xyz, decays, idx, origin, h, gkern,
+                                              max_fft_bytes, times, single=True)
+            gk.add_reached(out, far, reach, REACH_BLOCK)
+            info["fft_precision"] = "single"
+            return
+        info["fft_precision"] = "double (single rejected)"
+    info["fine_tiles"] = moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes,
+                                      times)
+
+
+def _reach_map(idx, kmax, shape):
+    """Blocks of REACH_BLOCK^3 voxels that hold a voxel within Chebyshev distance kmax of a
+    source's voxel (boolean, one entry per block)."""
     b = REACH_BLOCK
+    shp = np.array(shape, dtype=np.int64)
     grow = kmax // b + 1  # |v - s| <= K  =>  block distance <= K // b + 1
     sel = np.all((idx >= -kmax) & (idx < shp + kmax), axis=1)
     nb = -(-shp // b)
@@ -353,19 +371,8 @@ def _merge_single(out, far, xyz, decays, idx, origin, h, gkern, max_fft_bytes, i
     bidx = np.floor_divide(idx[sel], b) + grow
     occ[bidx[:, 0], bidx[:, 1], bidx[:, 2]] = 1
     reach = maximum_filter(occ, size=tuple(int(v) for v in 2 * grow + 1), mode="constant")
-    reach = np.ascontiguousarray(reach[grow[0]:grow[0] + nb[0], grow[1]:grow[1] + nb[1],
-                                       grow[2]:grow[2] + nb[2]].astype(np.bool_))
-    smallest = gk.merge_checked(out, far, reach, b)
-    err = info["single_error_Gy"]
-    info["single_error_rel"] = err / smallest if smallest > 0 else math.inf
-    info["times_s"]["precision_check"] = time.perf_counter() - t0
-    if info["single_error_rel"] <= SINGLE_REL_TOL:
-        out += far
-        info["fft_precision"] = "single"
-        return
-    del far
-    moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info["times_s"])
-    info["fft_precision"] = "double (single rejected)"
+    return np.ascontiguousarray(reach[grow[0]:grow[0] + nb[0], grow[1]:grow[1] + nb[1],
+                                      grow[2]:grow[2] + nb[2]].astype(np.bool_))
 
 
 def _near_level(out, xyz, decays, idx, origin, h, gkern, times):

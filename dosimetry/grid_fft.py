@@ -16,7 +16,7 @@ from dosimetry import _grid_kernels as gk
 from dosimetry.grid_kernel import (COARSE_STEP_MAX, SPLIT_R1, SPLIT_R2, TAIL_R1,
                                    moment_degrees)
 
-__all__ = ["moment_level", "coarse_level", "upsample_add", "auto_coarse_factor", "slabs",
+__all__ = ["moment_level", "single_error_estimate", "coarse_level", "upsample_add", "auto_coarse_factor", "slabs",
            "fft_budget_tiles"]
 
 
@@ -149,28 +149,42 @@ U_SINGLE = 2.0 ** -24
 SINGLE_SAFETY = 30.0
 
 
-def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, single=False):
-    """out += sum_k M_k (*) c_k: the far field of the fine level (see :func:`dose_on_grid`).
+def single_error_estimate(decays, idx, gkern, n_out, max_fft_bytes):
+    """Estimate E [Gy] of the largest round-off error in a voxel of the moment level computed
+    in float32 (:func:`moment_level` with ``single``), before computing it:
 
-    Returns the number of tiles and, for ``single`` (moment grids, FFTs and spectrum sums in
-    float32), an estimate E [Gy] of the largest round-off error in a voxel (0 in double):
+        E = SINGLE_SAFETY u sqrt(log2 N) ||M_0||_2 sum_k ||C_k||_inf max|phi_k| / sqrt(N),
 
-        E = SINGLE_SAFETY u sqrt(log2 N) sum_k ||C_k||_inf ||M_k||_2 / sqrt(N),
-
-    u = 2^-24, N the FFT size, C_k the kernel spectra, ||M_k||_2 <= max|phi_k| ||M_0||_2
-    (decays >= 0). ``||C|| ||M||_2`` bounds the 2-norm of each convolution (Parseval); FFT
-    round-off grows like u sqrt(log2 N) relative to it and spreads over the N outputs like
-    independent errors (Higham & Mary 2019), whose maximum is a few times their rms;
-    SINGLE_SAFETY covers that factor with margin (the measured maximum error is below
-    E / 10 on single spheres, clusters and dense fields, tests/verification).
+    u = 2^-24, N the FFT size of a tile, C_k the kernel spectra, M_0 the moment-0 grid of the
+    sources in the level's domain (||M_k||_2 <= max|phi_k| ||M_0||_2 since decays >= 0).
+    ``||C_k|| ||M_k||_2`` bounds the 2-norm of each convolution (Parseval); FFT round-off grows
+    like u sqrt(log2 N) relative to it and spreads over the N outputs like independent errors
+    (Higham & Mary 2019), whose maximum is a few times their rms; SINGLE_SAFETY covers that
+    factor with margin (the measured maximum error is below E / 10 on single spheres, clusters
+    and dense fields, tests/verification).
 
     References
     ----------
     .. [1] Higham NJ, Mary T. A new approach to probabilistic rounding error analysis. SIAM J
            Sci Comput 2019;41:A2815.
     """
+    kmax = gkern.moment_halfwidth
+    n_out = np.asarray(n_out, dtype=np.int64)
+    _, lens = fft_budget_tiles(n_out, kmax, _MOMENT_BYTES_PER_ELEMENT, max_fft_bytes)
+    m0 = math.sqrt(gk.voxel_sum_squares(idx, decays, -kmax, n_out + kmax))
+    spec_sum = 0.0
+    for k, (dx, dy, dz) in enumerate(gkern.degrees):
+        spec_max = _cached_spectrum(gkern, k, (dx % 2, dy % 2, dz % 2), lens)[1]
+        spec_sum += spec_max * math.sqrt((2 * dx + 1) * (2 * dy + 1) * (2 * dz + 1))
+    nfft = float(np.prod(lens))
+    return SINGLE_SAFETY * U_SINGLE * math.sqrt(math.log2(nfft)) * m0 * spec_sum / math.sqrt(nfft)
+
+
+def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, single=False):
+    """out += sum_k M_k (*) c_k: the far field of the fine level (see :func:`dose_on_grid`);
+    ``single``: moment grids, FFTs and spectrum sums in float32 (round-off:
+    :func:`single_error_estimate`). Returns the number of tiles."""
     real, cplx = (np.float32, np.complex64) if single else (np.float64, np.complex128)
-    err = 0.0
     kmax = gkern.moment_halfwidth
     n_out = np.array(out.shape, dtype=np.int64)
     inv_h = 1.0 / h
@@ -186,8 +200,6 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
         xs, ds = np.ascontiguousarray(xyz[sel]), np.ascontiguousarray(decays[sel])
         shp = tuple(int(v) for v in lens)
         acc = np.zeros((shp[0], shp[1], shp[2] // 2 + 1), dtype=cplx)
-        norm_sum = 0.0
-        m0_norm = 0.0
         for k, (dx, dy, dz) in enumerate(degs):
             t0 = time.perf_counter()
             key = (k, shp)
@@ -197,11 +209,6 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
             t0 = time.perf_counter()
             buf = np.zeros(shp, dtype=real)
             gk.bin_moment(xs, ds, origin, inv_h, lo, int(dx), int(dy), int(dz), buf)
-            if single:
-                if k == 0:
-                    m0_norm = math.sqrt(gk.sum_squares(buf))
-                norm_sum += spectra[key][1] * m0_norm * math.sqrt((2 * dx + 1) * (2 * dy + 1)
-                                                                  * (2 * dz + 1))
             times["binning"] += time.perf_counter() - t0
             t0 = time.perf_counter()
             spec = sfft.rfftn(buf, workers=_fft_workers(), overwrite_x=True)
@@ -217,9 +224,6 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
         t0 = time.perf_counter()
         res = sfft.irfftn(acc, s=shp, workers=_fft_workers(), overwrite_x=True)
         del acc
-        nfft = float(np.prod(lens))
-        err = max(err, SINGLE_SAFETY * U_SINGLE * math.sqrt(math.log2(nfft)) * norm_sum
-                  / math.sqrt(nfft)) if single else 0.0
         o = a
         out[o[0]:o[0] + t_here[0], o[1]:o[1] + t_here[1], o[2]:o[2] + t_here[2]] += \
             res[kmax[0]:kmax[0] + t_here[0], kmax[1]:kmax[1] + t_here[1],
@@ -227,7 +231,7 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
         del res
         times["fft"] += time.perf_counter() - t0
         count += 1
-    return count, err
+    return count
 
 
 def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning,
