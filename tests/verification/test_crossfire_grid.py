@@ -300,12 +300,15 @@ def test_single_precision_used_on_dense_spheres_not_on_one():
     within its estimate (<= SINGLE_REL_TOL) everywhere; one sphere (doses spanning many
     decades): float64, the same result as fft_precision="double"."""
     rng = np.random.default_rng(2)
-    kw = dict(origin_mm=np.full(3, 0.05), spacing_mm=0.1, shape=(64, 64, 64), photons=False)
+    kw = dict(origin_mm=np.full(3, 0.05), spacing_mm=0.1, shape=(64, 64, 64), photons=False,
+              coarse_factor=(2, 2, 2))
     src = rng.uniform(-1.0, 7.4, (30000, 3))
     d64 = grid_dose(src, 2500.0, fft_precision="double", **kw)
-    d32, info = grid_dose(src, 2500.0, return_info=True, **kw)
-    assert info["fft_precision"] == "single" and info["single_error_rel"] <= SINGLE_REL_TOL
-    assert np.max(np.abs(d32 / d64 - 1)) <= info["single_error_rel"]
+    for budget in (2e9, 6e7):  # one FFT tile, several
+        d32, info = grid_dose(src, 2500.0, return_info=True, max_fft_bytes=budget, **kw)
+        assert info["fft_precision"] == "single" and info["single_error_rel"] <= SINGLE_REL_TOL
+        assert (info["fine_tiles"] > 1) == (budget < 1e8)
+        assert np.max(np.abs(d32 / d64 - 1)) <= info["single_error_rel"]
     one = [[3.2, 3.1, 3.3]]
     d64 = grid_dose(one, 2500.0, fft_precision="double", **kw)
     d32, info = grid_dose(one, 2500.0, return_info=True, **kw)
