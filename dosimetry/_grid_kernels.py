@@ -764,28 +764,34 @@ def sort_by_voxel(xyz, decays, origin, inv_h, shape, pad):
 
 @njit(cache=True)
 def voxel_sum_squares(idx, decays, lo, hi):
-    """sum over voxels v in [lo, hi) of (sum of the decays of the sources in v)^2, for sources
-    sorted by voxel x, then y (:func:`sort_by_voxel`): the squared 2-norm of the moment-0 grid."""
-    n = idx.shape[0]
+    """(sum over voxels v in [lo, hi) of (sum of the decays of the sources in v)^2, the largest
+    number of sources in one such voxel): the squared 2-norm of the moment-0 grid and its
+    largest occupancy, for sources in any order."""
+    w1 = hi[1] - lo[1]
+    w2 = hi[2] - lo[2]
+    keys = np.empty(idx.shape[0], np.int64)
+    vals = np.empty(idx.shape[0])
+    m = 0
+    for s in range(idx.shape[0]):
+        if (lo[0] <= idx[s, 0] < hi[0] and lo[1] <= idx[s, 1] < hi[1]
+                and lo[2] <= idx[s, 2] < hi[2]):
+            keys[m] = ((idx[s, 0] - lo[0]) * w1 + idx[s, 1] - lo[1]) * w2 + idx[s, 2] - lo[2]
+            vals[m] = decays[s]
+            m += 1
+    order = np.argsort(keys[:m])
     total = 0.0
+    most = 0
     a = 0
-    while a < n:
-        b = a + 1
-        while b < n and idx[b, 0] == idx[a, 0] and idx[b, 1] == idx[a, 1]:
+    while a < m:
+        acc = 0.0
+        b = a
+        while b < m and keys[order[b]] == keys[order[a]]:
+            acc += vals[order[b]]
             b += 1
-        if lo[0] <= idx[a, 0] < hi[0] and lo[1] <= idx[a, 1] < hi[1]:
-            z = idx[a:b, 2].copy()
-            order = np.argsort(z)
-            acc = 0.0
-            for q in range(b - a):
-                s = a + order[q]
-                if lo[2] <= idx[s, 2] < hi[2]:
-                    acc += decays[s]
-                if q == b - a - 1 or z[order[q + 1]] != z[order[q]]:
-                    total += acc * acc
-                    acc = 0.0
+        total += acc * acc
+        most = max(most, b - a)
         a = b
-    return total
+    return total, most
 
 
 @njit(cache=True, parallel=True)

@@ -144,11 +144,12 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     near table covers it and levels 2-4 are not needed.
 
     Precision: levels 1, 3 and 4 are float64. The moment level (2) is computed last, in
-    float32 (half the FFT time), when its round-off estimate E (a probabilistic bound,
-    :func:`dosimetry.grid_fft.single_error_estimate`, >= 10x the measured error) is at most
-    1e-3 of the smallest dose the other levels give to a voxel that some source's moment kernel
-    reaches (a lower bound of the total), and it is added there only (elsewhere it is exactly
-    0); otherwise in float64. Dense and clustered fields use float32 (relative difference
+    float32 (half the FFT time), when its round-off estimate
+    (:func:`dosimetry.grid_fft.single_error_estimate`: FFT round-off E, a probabilistic
+    bound, over the smallest dose the other levels give to a voxel that some source's moment
+    kernel reaches, a lower bound of the total, plus the binning round-off relative to the
+    dose; measured errors are below a tenth of it) is at most 1e-3, and it is added there
+    only (elsewhere it is exactly 0); otherwise in float64. Dense and clustered fields use float32 (relative difference
     from float64 ~3e-7 on 10^6 random spheres); sparse sources, whose doses span many decades
     (a single sphere, grids reaching beyond the kernel's range), use float64
     (``info["fft_precision"]``, ``info["single_error_rel"]``).
@@ -344,8 +345,8 @@ def _moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, 
         t0 = time.perf_counter()
         reach = _reach_map(idx, gkern.moment_halfwidth, out.shape)
         smallest = gk.min_reached(out, reach, REACH_BLOCK)
-        err = single_error_estimate(decays, idx, gkern, out.shape, max_fft_bytes)
-        info["single_error_rel"] = err / smallest if smallest > 0 else math.inf
+        err, binning = single_error_estimate(decays, idx, gkern, out.shape, max_fft_bytes)
+        info["single_error_rel"] = err / smallest + binning if smallest > 0 else math.inf
         times["precision_check"] = time.perf_counter() - t0
         if info["single_error_rel"] <= SINGLE_REL_TOL:
             far = np.zeros(out.shape, np.float32)
