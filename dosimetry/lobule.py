@@ -28,7 +28,7 @@ from dosimetry.constants import (J_PER_MEV, LOBULE_BALL_RADIUS_MM, LOBULE_VOLUME
                                  LIVER_DENSITY_G_CM3)
 from dosimetry.crossfire import as_points_mm, dose_kernel, sphere_decays, sum_radial_kernel
 from dosimetry.kernels import load_kernel
-from dosimetry.longrange import smooth_field_at_points, split_weight
+from dosimetry.longrange import over_r2_table, smooth_field_at_points, split_weight
 from dosimetry.photons import long_range_at_points
 
 __all__ = ["dose_in_balls", "ball_table", "LOBULE_VOLUME_MM3", "LOBULE_BALL_RADIUS_MM"]
@@ -145,12 +145,7 @@ def dose_in_balls(centres_mm, sphere_xyz_mm, sphere_activity_Bq, *,
                              r2)[0]
 
     def far_kernel(r):
-        x = np.minimum(r / h, g.size - 2.0)
-        k = x.astype(np.int64)
-        f = x - k
-        with np.errstate(divide="ignore", invalid="ignore"):
-            val = (g[k] * (1.0 - f) + g[k + 1] * f) / (r * r)
-        return np.where(r > r1, val * split_weight(r, r1, r2), 0.0)
+        return np.where(r > r1, over_r2_table(g, h, r) * split_weight(r, r1, r2), 0.0)
 
     far = smooth_field_at_points(pts, xyz, decays, far_kernel, cut, step)
     return near + far + longr

@@ -29,13 +29,23 @@ from scipy import fft as sfft
 
 from dosimetry import _grid_kernels as gk
 
-__all__ = ["smooth_field_at_points", "smooth_field_on_grid", "split_weight"]
+__all__ = ["smooth_field_at_points", "smooth_field_on_grid", "split_weight", "over_r2_table"]
 
 
 def split_weight(r_mm, r1_mm: float, r2_mm: float):
     """Smooth step w(r): 0 below r1, 1 above r2, quintic (C2) between."""
     t = np.clip((np.asarray(r_mm, dtype=float) - r1_mm) / (r2_mm - r1_mm), 0.0, 1.0)
     return t * t * t * (10.0 + t * (6.0 * t - 15.0))
+
+
+def over_r2_table(g, step_mm: float, r_mm):
+    """g(r) / r^2 at r [mm] for g tabulated on r = 0, step, 2 step, ... (linear in g, the
+    last interval extended beyond the table); nan/inf at r = 0 left to the caller's mask."""
+    x = np.minimum(r_mm / step_mm, g.size - 2.0)
+    k = x.astype(np.int64)
+    f = x - k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (g[k] * (1.0 - f) + g[k + 1] * f) / (r_mm * r_mm)
 
 
 @njit(cache=True, inline="always")

@@ -39,7 +39,8 @@ from scipy.interpolate import make_smoothing_spline
 from dosimetry.constants import J_PER_MEV
 from dosimetry.kernel_model import DoseKernel
 from dosimetry.kernels import load_kernel, load_photon_kernel
-from dosimetry.longrange import smooth_field_at_points, smooth_field_on_grid, split_weight
+from dosimetry.longrange import (over_r2_table, smooth_field_at_points, smooth_field_on_grid,
+                                 split_weight)
 
 __all__ = ["short_range_kernel", "photon_energy_density", "long_range_energy_MeV", "long_range_at_points",
            "long_range_on_grid", "split_radii_mm", "absorbed_energy_per_decay_MeV",
@@ -152,12 +153,7 @@ def _long_kernel(nuclide, density_g_cm3, level=None):
     r3, r4 = _far_split_mm(nuclide, density_g_cm3)
 
     def kernel(r):
-        x = np.minimum(r / step, g.size - 2.0)
-        k = x.astype(np.int64)
-        f = x - k
-        with np.errstate(divide="ignore", invalid="ignore"):
-            val = (g[k] * (1.0 - f) + g[k + 1] * f) / (r * r)
-        val = np.where((r > r1) & (r < r_end), val, 0.0)
+        val = np.where((r > r1) & (r < r_end), over_r2_table(g, step, r), 0.0)
         if level == "medium":
             return val * (1.0 - split_weight(r, r3, r4))
         if level == "far":

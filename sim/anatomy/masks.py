@@ -13,7 +13,8 @@ import dataclasses
 
 import numpy as np
 
-from sim.tree.domains import MaskSurface
+from sim.tree.domains import MaskSurface, mask_at
+from sim.tree.growth import check_tumour_parameters
 
 __all__ = ["AffineMask", "MaskTumour", "check_affine", "voxel_centres"]
 
@@ -79,12 +80,7 @@ class AffineMask(MaskSurface):
         return np.rint(p @ inv[:3, :3].T + inv[:3, 3]).astype(np.int64)
 
     def contains(self, p) -> np.ndarray:
-        ijk = self.index_of(p)
-        ok = np.all((ijk >= 0) & (ijk < np.array(self.mask.shape)), axis=1)
-        out = np.zeros(ijk.shape[0], bool)
-        i = ijk[ok]
-        out[ok] = self.mask[i[:, 0], i[:, 1], i[:, 2]]
-        return out
+        return mask_at(self.mask, self.index_of(p))
 
     def bounds(self):
         """World bounding box (lo, hi) [mm] of the set voxels (their whole extent)."""
@@ -143,10 +139,7 @@ class MaskTumour:
     vascularity: float = 3.0
 
     def __post_init__(self):
-        if not self.vascularity > 0:
-            raise ValueError("tumour vascularity must be > 0")
-        if self.terminal_mass_mg is not None and not self.terminal_mass_mg > 0:
-            raise ValueError("tumour terminal_mass_mg must be > 0")
+        check_tumour_parameters(self.vascularity, self.terminal_mass_mg)
 
     @property
     def shape(self) -> AffineMask:

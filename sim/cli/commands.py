@@ -277,6 +277,16 @@ def cmd_sweep(args) -> int:
     return 0 if not failed else 1
 
 
+def _print_report(out, args) -> int:
+    """The run's JSON with --json, else its Markdown report and the paths of report and figure."""
+    if args.json:
+        print_json(out)
+        return 0
+    print(Path(out["report"]).read_text())
+    print(f"figure: {out['figure']}\nreport: {out['report']}")
+    return 0
+
+
 def cmd_compare(args) -> int:
     check_output(args.output, "-o", folder=True)
     devices = [d.strip() for d in args.devices.split(",") if d.strip()]
@@ -295,12 +305,7 @@ def cmd_compare(args) -> int:
         out = compare_devices(args.config, dose_Gy=dose, devices=devices, day=day,
                               output_dir=args.output, seed=_seed(args),
                               replicates=args.replicates, progress=show_progress(args))
-    if args.json:
-        print_json(out)
-        return 0
-    print(Path(out["report"]).read_text())
-    print(f"figure: {out['figure']}\nreport: {out['report']}")
-    return 0
+    return _print_report(out, args)
 
 
 _HISTOLOGY_FLAGS = (("--biopsies", "biopsies"), ("--tumour-biopsies", "tumour_biopsies"),
@@ -348,9 +353,4 @@ def cmd_validate(args) -> int:
     with input_errors():
         out = run_validation(args.output, replicates=args.replicates, studies=names,
                              progress=show_progress(args))
-    if args.json:
-        print_json(out)
-        return 0
-    print(Path(out["report"]).read_text())
-    print(f"figure: {out['figure']}\nreport: {out['report']}")
-    return 0
+    return _print_report(out, args)

@@ -8,7 +8,7 @@ import pathlib
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["Ellipsoid", "Box", "MaskSurface", "VoxelMask", "load_mask", "vec3"]
+__all__ = ["Ellipsoid", "Box", "MaskSurface", "VoxelMask", "load_mask", "mask_at", "vec3"]
 
 
 def vec3(x, name):
@@ -113,6 +113,15 @@ class MaskSurface:
         return self.__dict__["_edt_cache"]
 
 
+def mask_at(mask, ijk) -> np.ndarray:
+    """Value of a boolean 3-D ``mask`` at voxel indices ``ijk`` (N, 3); False outside it."""
+    ok = np.all((ijk >= 0) & (ijk < np.array(mask.shape)), axis=1)
+    out = np.zeros(ijk.shape[0], bool)
+    i = ijk[ok]
+    out[ok] = mask[i[:, 0], i[:, 1], i[:, 2]]
+    return out
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class VoxelMask(MaskSurface):
     """Boolean voxel mask; ``origin_mm`` is the centre of voxel (0, 0, 0), axes x, y, z."""
@@ -133,11 +142,7 @@ class VoxelMask(MaskSurface):
 
     def contains(self, p):
         ijk = np.rint((np.asarray(p) - self.origin_mm) / self.spacing_mm).astype(np.int64)
-        ok = np.all((ijk >= 0) & (ijk < np.array(self.mask.shape)), axis=1)
-        out = np.zeros(ijk.shape[0], bool)
-        i = ijk[ok]
-        out[ok] = self.mask[i[:, 0], i[:, 1], i[:, 2]]
-        return out
+        return mask_at(self.mask, ijk)
 
     def bounds(self):
         nz = np.argwhere(self.mask)

@@ -60,13 +60,21 @@ from sim.tree.heterogeneity import (DEFAULT_FRACTAL_DIMENSION, DEFAULT_RD_1G,
 from sim.tree.tissue import TissueGeometry
 from sim.tree.trunks import DEFAULT_SIDE_BRANCH_SPACING, trunk_topology
 
-__all__ = ["Tumour", "grow_tree", "place_terminals", "geometric_masses",
+__all__ = ["Tumour", "check_tumour_parameters", "grow_tree", "place_terminals", "geometric_masses",
            "DEFAULT_TUMOUR_VASCULARITY"]
 
 #: Default tumour flow-per-mass multiplier. T/N = 3 is the partition-model value of the worked
 #: example of the partition model (docs/physics.md, "Planning models") and lies inside the range of 99mTc-MAA T/N ratios of HCC
 #: (Ho S et al. Eur J Nucl Med 1996;23:947); it is a convention, not a fit.
 DEFAULT_TUMOUR_VASCULARITY = 3.0
+
+
+def check_tumour_parameters(vascularity, terminal_mass_mg) -> None:
+    """ValueError unless vascularity > 0 and terminal_mass_mg is None or > 0."""
+    if not vascularity > 0:
+        raise ValueError("tumour vascularity must be > 0")
+    if terminal_mass_mg is not None and not terminal_mass_mg > 0:
+        raise ValueError("tumour terminal_mass_mg must be > 0")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,10 +92,7 @@ class Tumour:
     vascularity: float = DEFAULT_TUMOUR_VASCULARITY
 
     def __post_init__(self):
-        if not self.vascularity > 0:
-            raise ValueError("tumour vascularity must be > 0")
-        if self.terminal_mass_mg is not None and not self.terminal_mass_mg > 0:
-            raise ValueError("tumour terminal_mass_mg must be > 0")
+        check_tumour_parameters(self.vascularity, self.terminal_mass_mg)
 
     @property
     def shape(self) -> Ellipsoid:
