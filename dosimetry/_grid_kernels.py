@@ -28,6 +28,7 @@ References
 """
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -518,31 +519,87 @@ def moment_kernels(kmax, h, n, degs, tx_n, tw_n, wt_n, tx_f, tw_f, wt_f, s_far, 
 
 
 @njit(cache=True)
-def bin_moment(xyz, decays, origin, inv_h, start, dx, dy, dz, out):
+def plane_blocks(xyz, origin, inv_h, start0, nx, nblock):
+    """Sources grouped by blocks of x planes of a grid of ``nx`` planes starting at global
+    plane ``start0``, blocks of about equal source counts: (order, block_start), the sources of
+    block b being order[block_start[b]:block_start[b + 1]] in their input order; sources
+    outside the planes are left out."""
+    n = xyz.shape[0]
+    plane = np.empty(n, np.int64)
+    count = np.zeros(nx + 1, np.int64)
+    for s in range(n):
+        a = int(math.floor((xyz[s, 0] - origin[0]) * inv_h[0] + 0.5)) - start0
+        plane[s] = a if 0 <= a < nx else -1
+        if plane[s] >= 0:
+            count[a + 1] += 1
+    for a in range(nx):
+        count[a + 1] += count[a]
+    total = count[nx]
+    # block of each plane: planes in order, a new block when the count passes b total / nblock
+    block_of = np.empty(nx, np.int64)
+    b = 0
+    for a in range(nx):
+        while b < nblock - 1 and count[a] >= ((b + 1) * total) // nblock and count[a] > 0:
+            b += 1
+        block_of[a] = b
+    bstart = np.zeros(nblock + 1, np.int64)
+    for s in range(n):
+        if plane[s] >= 0:
+            bstart[block_of[plane[s]] + 1] += 1
+    for k in range(nblock):
+        bstart[k + 1] += bstart[k]
+    fill = bstart[:-1].copy()
+    order = np.empty(total, np.int64)
+    for s in range(n):
+        if plane[s] >= 0:
+            k = block_of[plane[s]]
+            order[fill[k]] = s
+            fill[k] += 1
+    return order, bstart
+
+
+@njit(cache=True, parallel=True)
+def bin_moment(xyz, decays, origin, inv_h, start, dx, dy, dz, order, block_start, out):
     """out[v - start] += decays x phi(delta) for each source in voxel v (phi: normalised
     Legendre polynomials of degrees (dx, dy, dz) of 2 delta, delta in [-1/2, 1/2)^3 the
-    source's position in its voxel); sources whose voxel is outside ``out`` are dropped."""
-    nx, ny, nz = out.shape
+    source's position in its voxel); sources whose voxel is outside ``out`` are dropped.
+
+    Parallel over the blocks of x planes of :func:`plane_blocks` (``order``, ``block_start``):
+    no two threads write the same voxel, and each voxel's sum is taken in source order, so the
+    result does not depend on the number of threads."""
+    ny, nz = out.shape[1], out.shape[2]
     pm = max(dx, max(dy, dz))
-    lx = np.empty(pm + 1)
-    ly = np.empty(pm + 1)
-    lz = np.empty(pm + 1)
-    for s in range(xyz.shape[0]):
-        ux = (xyz[s, 0] - origin[0]) * inv_h[0]
-        uy = (xyz[s, 1] - origin[1]) * inv_h[1]
-        uz = (xyz[s, 2] - origin[2]) * inv_h[2]
-        ix = int(math.floor(ux + 0.5))
-        iy = int(math.floor(uy + 0.5))
-        iz = int(math.floor(uz + 0.5))
-        a = ix - start[0]
-        b = iy - start[1]
-        c = iz - start[2]
-        if a < 0 or a >= nx or b < 0 or b >= ny or c < 0 or c >= nz:
-            continue
-        legendre_row(2.0 * (ux - ix), dx, lx)
-        legendre_row(2.0 * (uy - iy), dy, ly)
-        legendre_row(2.0 * (uz - iz), dz, lz)
-        out[a, b, c] += decays[s] * lx[dx] * ly[dy] * lz[dz]
+    for b in prange(block_start.size - 1):
+        lx = np.empty(pm + 1)
+        ly = np.empty(pm + 1)
+        lz = np.empty(pm + 1)
+        for j in range(block_start[b], block_start[b + 1]):
+            s = order[j]
+            ux = (xyz[s, 0] - origin[0]) * inv_h[0]
+            uy = (xyz[s, 1] - origin[1]) * inv_h[1]
+            uz = (xyz[s, 2] - origin[2]) * inv_h[2]
+            ix = int(math.floor(ux + 0.5))
+            iy = int(math.floor(uy + 0.5))
+            iz = int(math.floor(uz + 0.5))
+            bb = iy - start[1]
+            c = iz - start[2]
+            if bb < 0 or bb >= ny or c < 0 or c >= nz:
+                continue
+            legendre_row(2.0 * (ux - ix), dx, lx)
+            legendre_row(2.0 * (uy - iy), dy, ly)
+            legendre_row(2.0 * (uz - iz), dz, lz)
+            out[ix - start[0], bb, c] += decays[s] * lx[dx] * ly[dy] * lz[dz]
+
+
+@njit(cache=True, parallel=True)
+def in_box(idx, lo, hi):
+    """Mask of the rows of ``idx`` (N x 3 voxel indices) with lo <= idx < hi on every axis."""
+    n = idx.shape[0]
+    ok = np.empty(n, np.bool_)
+    for s in prange(n):
+        ok[s] = (lo[0] <= idx[s, 0] < hi[0] and lo[1] <= idx[s, 1] < hi[1]
+                 and lo[2] <= idx[s, 2] < hi[2])
+    return ok
 
 
 @njit(cache=True, parallel=True)
@@ -810,14 +867,17 @@ def min_reached(out, reach, block):
 
 
 @njit(cache=True, parallel=True)
-def add_reached(out, far, reach, block):
-    """out += far in the voxels whose block is reached (elsewhere far is round-off only)."""
-    n0, n1, n2 = out.shape
-    for i in prange(n0):
-        for j in range(n1):
-            for k in range(n2):
-                if reach[i // block, j // block, k // block]:
-                    out[i, j, k] += far[i, j, k]
+def add_tile_reached(out, res, o, k, t, reach, block):
+    """out[o + i] += res[k + i] for 0 <= i < t (per axis) in the voxels whose block is reached
+    (elsewhere ``res`` is round-off only)."""
+    for i in prange(t[0]):
+        gi = o[0] + i
+        for j in range(t[1]):
+            gj = o[1] + j
+            for m in range(t[2]):
+                gm = o[2] + m
+                if reach[gi // block, gj // block, gm // block]:
+                    out[gi, gj, gm] += res[k[0] + i, k[1] + j, k[2] + m]
 
 
 @njit(cache=True, parallel=True)

@@ -349,10 +349,9 @@ def _moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, 
         info["single_error_rel"] = err / smallest + binning if smallest > 0 else math.inf
         times["precision_check"] = time.perf_counter() - t0
         if info["single_error_rel"] <= SINGLE_REL_TOL:
-            far = np.zeros(out.shape, np.float32)
-            info["fine_tiles"] = moment_level(far, xyz, decays, idx, origin, h, gkern,
-                                              max_fft_bytes, times, single=True)
-            gk.add_reached(out, far, reach, REACH_BLOCK)
+            info["fine_tiles"] = moment_level(out, xyz, decays, idx, origin, h, gkern,
+                                              max_fft_bytes, times, single=True, reach=reach,
+                                              block=REACH_BLOCK)
             info["fft_precision"] = "single"
             return
         info["fft_precision"] = "double (single rejected)"
@@ -366,7 +365,7 @@ def _reach_map(idx, kmax, shape):
     b = REACH_BLOCK
     shp = np.array(shape, dtype=np.int64)
     grow = kmax // b + 1  # |v - s| <= K  =>  block distance <= K // b + 1
-    sel = np.all((idx >= -kmax) & (idx < shp + kmax), axis=1)
+    sel = gk.in_box(idx, -kmax, shp + kmax)
     nb = -(-shp // b)
     occ = np.zeros(tuple(int(v) for v in nb + 2 * grow), dtype=np.uint8)
     bidx = np.floor_divide(idx[sel], b) + grow
@@ -381,7 +380,7 @@ def _near_level(out, xyz, decays, idx, origin, h, gkern, times):
     t0 = time.perf_counter()
     nb = gkern.near_voxels
     shp = np.array(out.shape, dtype=np.int64)
-    inside = np.flatnonzero(np.all((idx >= -nb) & (idx < shp + nb), axis=1))
+    inside = np.flatnonzero(gk.in_box(idx, np.full(3, -nb, np.int64), shp + nb))
     if inside.size:
         gk.near_add(np.ascontiguousarray(xyz[inside]), np.ascontiguousarray(decays[inside]),
                     slabs(idx[inside, 0], 2 * nb + 1), origin, 1.0 / h, shp, nb,

@@ -196,10 +196,12 @@ def single_error_estimate(decays, idx, gkern, n_out, max_fft_bytes):
     return fft, 1.2 * n_max * U_SINGLE * phi_sq
 
 
-def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, single=False):
+def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, single=False,
+                 reach=None, block=8):
     """out += sum_k M_k (*) c_k: the far field of the fine level (see :func:`dose_on_grid`);
     ``single``: moment grids, FFTs and spectrum sums in float32 (round-off:
-    :func:`single_error_estimate`). Returns the number of tiles."""
+    :func:`single_error_estimate`); ``reach`` (one boolean per ``block``^3 voxels): added only
+    in the blocks marked. Returns the number of tiles."""
     real, cplx = (np.float32, np.complex64) if single else (np.float64, np.complex128)
     kmax = gkern.moment_halfwidth
     n_out = np.array(out.shape, dtype=np.int64)
@@ -210,12 +212,14 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
     for a, t_here, lens in _tile_loop(n_out, kmax, _MOMENT_BYTES_PER_ELEMENT, max_fft_bytes,
                                       np.zeros(3, np.int64)):
         lo = a - kmax
-        sel = np.flatnonzero(np.all((idx >= lo) & (idx < a + t_here + kmax), axis=1))
+        sel = np.flatnonzero(gk.in_box(idx, lo, a + t_here + kmax))
         if sel.size == 0:
             continue
         xs, ds = np.ascontiguousarray(xyz[sel]), np.ascontiguousarray(decays[sel])
         shp = tuple(int(v) for v in lens)
         acc = np.zeros((shp[0], shp[1], shp[2] // 2 + 1), dtype=cplx)
+        order, bstart = gk.plane_blocks(xs, origin, inv_h, int(lo[0]), shp[0],
+                                        4 * _fft_workers())
         for k, (dx, dy, dz) in enumerate(degs):
             t0 = time.perf_counter()
             key = (k, shp)
@@ -224,7 +228,7 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
             times["spectra"] += time.perf_counter() - t0
             t0 = time.perf_counter()
             buf = np.zeros(shp, dtype=real)
-            gk.bin_moment(xs, ds, origin, inv_h, lo, int(dx), int(dy), int(dz), buf)
+            gk.bin_moment(xs, ds, origin, inv_h, lo, int(dx), int(dy), int(dz), order, bstart, buf)
             times["binning"] += time.perf_counter() - t0
             t0 = time.perf_counter()
             spec = sfft.rfftn(buf, workers=_fft_workers(), overwrite_x=True)
@@ -241,9 +245,13 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
         res = sfft.irfftn(acc, s=shp, workers=_fft_workers(), overwrite_x=True)
         del acc
         o = a
-        out[o[0]:o[0] + t_here[0], o[1]:o[1] + t_here[1], o[2]:o[2] + t_here[2]] += \
-            res[kmax[0]:kmax[0] + t_here[0], kmax[1]:kmax[1] + t_here[1],
-                kmax[2]:kmax[2] + t_here[2]]
+        if reach is None:
+            out[o[0]:o[0] + t_here[0], o[1]:o[1] + t_here[1], o[2]:o[2] + t_here[2]] += \
+                res[kmax[0]:kmax[0] + t_here[0], kmax[1]:kmax[1] + t_here[1],
+                    kmax[2]:kmax[2] + t_here[2]]
+        else:
+            gk.add_tile_reached(out, res, o.astype(np.int64), kmax.astype(np.int64),
+                                t_here.astype(np.int64), reach, block)
         del res
         times["fft"] += time.perf_counter() - t0
         count += 1
@@ -270,8 +278,7 @@ def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning
         if np.all(first >= lo - 2) and np.all(last < a + t_here + kmax + 2):
             sel = np.arange(node_idx.shape[0])  # every source is in this tile's window
         else:
-            sel = np.flatnonzero(np.all((node_idx >= lo - 2)
-                                        & (node_idx < a + t_here + kmax + 2), axis=1))
+            sel = np.flatnonzero(gk.in_box(node_idx, lo - 2, a + t_here + kmax + 2))
         if sel.size == 0:
             continue
         if spec_k is None or spec_k[0] != tuple(lens):
