@@ -592,6 +592,37 @@ def bin_moment(xyz, decays, origin, inv_h, start, dx, dy, dz, order, block_start
 
 
 @njit(cache=True, parallel=True)
+def node_index(xyz, origin, inv_step, shift):
+    """floor((xyz - origin) inv_step + shift) per axis (N x 3 int64)."""
+    n = xyz.shape[0]
+    idx = np.empty((n, 3), np.int64)
+    for s in prange(n):
+        for a in range(3):
+            idx[s, a] = int(math.floor((xyz[s, a] - origin[a]) * inv_step[a] + shift))
+    return idx
+
+
+@njit(cache=True)
+def stable_order(keys):
+    """Stable ordering of integer keys by counting sort (O(N + key range))."""
+    n = keys.size
+    order = np.empty(n, np.int64)
+    if n == 0:
+        return order
+    lo = keys.min()
+    counts = np.zeros(keys.max() - lo + 2, np.int64)
+    for s in range(n):
+        counts[keys[s] - lo + 1] += 1
+    for k in range(counts.size - 1):
+        counts[k + 1] += counts[k]
+    for s in range(n):
+        j = keys[s] - lo
+        order[counts[j]] = s
+        counts[j] += 1
+    return order
+
+
+@njit(cache=True, parallel=True)
 def in_box(idx, lo, hi):
     """Mask of the rows of ``idx`` (N x 3 voxel indices) with lo <= idx < hi on every axis."""
     n = idx.shape[0]

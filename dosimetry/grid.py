@@ -305,7 +305,7 @@ def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info):
     t0 = time.perf_counter()
     m = gkern.coarse_factor
     nc = tuple(int(v) for v in (shp - 1) // m + 4)
-    cidx = np.floor((xyz - origin) * (1.0 / (m * h)) + 0.5).astype(np.int64)
+    cidx = gk.node_index(xyz, origin, 1.0 / (m * h), 0.5)
     g0 = -np.ones(3, np.int64)
     coarse = np.zeros(nc)
     info["coarse_tiles"] = coarse_level(coarse, g0, xyz, decays, cidx, origin, m * h,
@@ -317,7 +317,7 @@ def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info):
     t0 = time.perf_counter()
     mt = TAIL_COARSEN * m
     tail = np.zeros(tuple(int(v) for v in (shp - 1) // mt + 4))
-    tidx = np.floor((xyz - origin) * (1.0 / (mt * h))).astype(np.int64)
+    tidx = gk.node_index(xyz, origin, 1.0 / (mt * h), 0.0)
     info["tail_tiles"] = coarse_level(tail, g0, xyz, decays, tidx, origin, mt * h, gkern.tail,
                                       "cic", max_fft_bytes)
     upsample_add(tail, mt, out, "linear")

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import fft as sfft
 
 from dosimetry import _grid_kernels as gk
+from dosimetry._fft import irfftn_overwrite
 from dosimetry.grid_kernel import (COARSE_STEP_MAX, SPLIT_R1, SPLIT_R2, TAIL_R1,
                                    moment_degrees)
 
@@ -242,7 +243,7 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
             del spec
             times["multiply"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        res = sfft.irfftn(acc, s=shp, workers=_fft_workers(), overwrite_x=True)
+        res = irfftn_overwrite(acc, shp, _fft_workers())
         del acc
         o = a
         if reach is None:
@@ -286,7 +287,7 @@ def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning
         buf = np.zeros(tuple(int(v) for v in lens))
         xs, ds = np.ascontiguousarray(xyz[sel]), np.ascontiguousarray(decays[sel])
         if binning == "quart":
-            order = np.argsort(node_idx[sel, 0], kind="stable")
+            order = gk.stable_order(np.ascontiguousarray(node_idx[sel, 0]))
             xs, ds = xs[order], ds[order]
             gk.bin_quart(xs, ds, slabs(node_idx[sel[order], 0], 5), origin, inv_step, lo, buf)
         else:
@@ -294,8 +295,7 @@ def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning
         spec = sfft.rfftn(buf, workers=_fft_workers(), overwrite_x=True)
         del buf
         gk.scale_spectrum(spec, spec_k[1])
-        res = sfft.irfftn(spec, s=tuple(int(v) for v in lens), workers=_fft_workers(),
-                          overwrite_x=True)
+        res = irfftn_overwrite(spec, lens, _fft_workers())
         del spec
         o = a - g0
         out_c[o[0]:o[0] + t_here[0], o[1]:o[1] + t_here[1], o[2]:o[2] + t_here[2]] += \

@@ -28,6 +28,7 @@ from numba import njit, prange
 from scipy import fft as sfft
 
 from dosimetry import _grid_kernels as gk
+from dosimetry._fft import irfftn_overwrite
 
 __all__ = ["smooth_field_at_points", "smooth_field_on_grid", "split_weight", "over_r2_table"]
 
@@ -155,7 +156,7 @@ def _node_field(lo_mm, hi_mm, src, w, kernel, r_cut_mm, h, box_mm):
     spec = sfft.rfftn(buf, workers=workers, overwrite_x=True)
     del buf
     gk.scale_spectrum(spec, s_oct)
-    full = sfft.irfftn(spec, s=lens, workers=workers, overwrite_x=True)
+    full = irfftn_overwrite(spec, lens, workers)
     del spec
     # circular convolution with the kernel centred at index 0: node n of the output box is
     # buffer node n - start
