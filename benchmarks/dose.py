@@ -69,7 +69,7 @@ def point_mode(spheres, points, rng):
     return src, side
 
 
-def grid_mode(src, side, n, h, repeats=5):
+def grid_mode(src, side, n, h, repeats=9):
     """dose_on_grid vs the previous implementation (frozen copy, same run) and a bare
     scipy.fft convolution of a binned grid of the same size (time only)."""
     import sys
