@@ -592,6 +592,24 @@ def bin_moment(xyz, decays, origin, inv_h, start, dx, dy, dz, order, block_start
 
 
 @njit(cache=True, parallel=True)
+def clear_source_voxels(xyz, origin, inv_h, start, order, block_start, out):
+    """out[v - start] = 0 in the voxels that :func:`bin_moment` writes for these sources (to
+    reuse a moment grid without clearing all of it)."""
+    ny, nz = out.shape[1], out.shape[2]
+    for b in prange(block_start.size - 1):
+        for j in range(block_start[b], block_start[b + 1]):
+            s = order[j]
+            ix = int(math.floor((xyz[s, 0] - origin[0]) * inv_h[0] + 0.5))
+            iy = int(math.floor((xyz[s, 1] - origin[1]) * inv_h[1] + 0.5))
+            iz = int(math.floor((xyz[s, 2] - origin[2]) * inv_h[2] + 0.5))
+            bb = iy - start[1]
+            c = iz - start[2]
+            if bb < 0 or bb >= ny or c < 0 or c >= nz:
+                continue
+            out[ix - start[0], bb, c] = 0.0
+
+
+@njit(cache=True, parallel=True)
 def node_index(xyz, origin, inv_step, shift):
     """floor((xyz - origin) inv_step + shift) per axis (N x 3 int64)."""
     n = xyz.shape[0]

@@ -221,6 +221,7 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
         acc = np.zeros((shp[0], shp[1], shp[2] // 2 + 1), dtype=cplx)
         order, bstart = gk.plane_blocks(xs, origin, inv_h, int(lo[0]), shp[0],
                                         4 * _fft_workers())
+        buf = np.zeros(shp, dtype=real)  # one moment grid, reused
         for k, (dx, dy, dz) in enumerate(degs):
             t0 = time.perf_counter()
             key = (k, shp)
@@ -228,12 +229,12 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
                 spectra[key] = _cached_spectrum(gkern, k, (dx % 2, dy % 2, dz % 2), lens)
             times["spectra"] += time.perf_counter() - t0
             t0 = time.perf_counter()
-            buf = np.zeros(shp, dtype=real)
             gk.bin_moment(xs, ds, origin, inv_h, lo, int(dx), int(dy), int(dz), order, bstart, buf)
             times["binning"] += time.perf_counter() - t0
             t0 = time.perf_counter()
-            spec = sfft.rfftn(buf, workers=_fft_workers(), overwrite_x=True)
-            del buf
+            # the input is kept (r2c cannot work in place): only the sources' voxels are reset
+            spec = sfft.rfftn(buf, workers=_fft_workers(), overwrite_x=False)
+            gk.clear_source_voxels(xs, origin, inv_h, lo, order, bstart, buf)
             times["fft"] += time.perf_counter() - t0
             t0 = time.perf_counter()
             nodd = int(dx % 2 + dy % 2 + dz % 2)
@@ -242,6 +243,7 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
             gk.accumulate_spectrum(acc, spec, spectra[key][0], bool(dx % 2), bool(dy % 2), *ph)
             del spec
             times["multiply"] += time.perf_counter() - t0
+        del buf
         t0 = time.perf_counter()
         res = irfftn_overwrite(acc, shp, _fft_workers())
         del acc
