@@ -610,6 +610,25 @@ def clear_source_voxels(xyz, origin, inv_h, start, order, block_start, out):
 
 
 @njit(cache=True, parallel=True)
+def norms_1_2(a):
+    """(sum |a|, sqrt(sum a^2)) of a 3-D array."""
+    n0 = a.shape[0]
+    s1 = np.zeros(n0)
+    s2 = np.zeros(n0)
+    for i in prange(n0):
+        t1 = 0.0
+        t2 = 0.0
+        for j in range(a.shape[1]):
+            for k in range(a.shape[2]):
+                v = a[i, j, k]
+                t1 += abs(v)
+                t2 += v * v
+        s1[i] = t1
+        s2[i] = t2
+    return s1.sum(), math.sqrt(s2.sum())
+
+
+@njit(cache=True, parallel=True)
 def node_index(xyz, origin, inv_step, shift):
     """floor((xyz - origin) inv_step + shift) per axis (N x 3 int64)."""
     n = xyz.shape[0]

@@ -24,7 +24,7 @@ from dosimetry.constants import LIVER_DENSITY_G_CM3
 from dosimetry.crossfire import radial_table, sphere_decays
 from dosimetry.photons import long_range_on_grid
 from dosimetry.grid_fft import (auto_coarse_factor, coarse_level, moment_level,
-                                single_error_estimate, slabs, upsample_add)
+                                single_error_estimate, slabs, upsample_add, upsample_lebesgue)
 from dosimetry.grid_kernel import (SUBGRID_MAX_MM, TAIL_COARSEN, GridKernel, full_range_voxels,
                                    grid_kernel, moment_degrees, q_table,
                                    voxel_mean_dose_from_point)
@@ -80,9 +80,10 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
         Step of the long-range level in voxels per axis (None: one level; "auto": whichever
         needs the least FFT work).
     fft_precision : {"auto", "single", "double"}
-        "auto" (= "single"): the moment level (level 2) in float32 when its round-off
-        estimate is below ``SINGLE_REL_TOL`` (1e-3) of the smallest dose of every voxel it
-        reaches, else in float64 (see Notes); "double": float64 only.
+        "auto" (= "single"): the moment level (level 2), and for dense sources the coarse
+        level (3), in float32 when its round-off estimate is below ``SINGLE_REL_TOL`` (1e-3)
+        of the smallest dose of every voxel it reaches, else in float64 (see Notes);
+        "double": float64 only.
     return_info : bool
         Also return a dict with the levels, kernel half-widths, tile counts and a timing
         breakdown [s].
@@ -143,13 +144,21 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     Large voxels: when the kernel's range spans at most ``MAX_FULL_NEAR_VOXELS`` voxels the
     near table covers it and levels 2-4 are not needed.
 
-    Precision: levels 1, 3 and 4 are float64. The moment level (2) is computed last, in
+    Precision: levels 1 and 4 are float64. The coarse level (3) is tried in float32 when every
+    block of 8^3 coarse nodes holds a source (dense fields), and kept when its round-off bound
+    (the FFT term below with the binned coarse grid, plus u ||B||_1 max|kernel| for rounding
+    that grid, times the Lebesgue constant of the cubic upsampling) is at most 1e-3 of the
+    smallest dose of the grid after levels 1, 3 and 4 minus that bound (every level is >= 0,
+    so this is a lower bound of the total); otherwise it is recomputed in float64
+    (``info["coarse_precision"]``, ``info["coarse_single_error_rel"]``). The moment level (2)
+    is computed last, in
     float32 (half the FFT time), when its round-off estimate
     (:func:`dosimetry.grid_fft.single_error_estimate`: FFT round-off E, a probabilistic
     bound, over the smallest dose the other levels give to a voxel that some source's moment
-    kernel reaches, a lower bound of the total, plus the binning round-off relative to the
-    dose; measured errors are below a tenth of it) is at most 1e-3, and it is added there
-    only (elsewhere it is exactly 0); otherwise in float64. Dense and clustered fields use float32 (relative difference
+    kernel reaches, a lower bound of the total once the coarse level's bound is subtracted,
+    plus the binning round-off relative to the dose; measured errors are below a tenth of
+    it) is at most 1e-3, and it is added there only (elsewhere it is exactly 0); otherwise in
+    float64. Dense and clustered fields use float32 (relative difference
     from float64 ~3e-7 on 10^6 random spheres); sparse sources, whose doses span many decades
     (a single sphere, grids reaching beyond the kernel's range), use float64
     (``info["fft_precision"]``, ``info["single_error_rel"]``).
@@ -214,10 +223,14 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
         # sources sorted by voxel (x, then y): slabs for the parallel near kernel, and locality
         xyz, decays, idx = gk.sort_by_voxel(np.ascontiguousarray(xyz), decays, origin, 1.0 / h,
                                             np.array(shape, np.int64), gkern.near_voxels)
-        _coarse_levels(out, xyz, decays, origin, h, gkern, float(max_fft_bytes), info)
+        single = fft_precision != "double"
+        attempt = _coarse_levels(out, xyz, decays, origin, h, gkern, float(max_fft_bytes), info,
+                                 single)
         _near_level(out, xyz, decays, idx, origin, h, gkern, times)
+        coarse_err = _settle_coarse(out, attempt, xyz, decays, origin, h, gkern,
+                                    float(max_fft_bytes), info)
         _moment_level(out, xyz, decays, idx, origin, h, gkern, float(max_fft_bytes), info,
-                      fft_precision != "double")
+                      single, coarse_err)
         _clip_roundoff(out, decays, gkern, info)
     times["total"] = time.perf_counter() - t_start
     return _with_long_range(out, info, xyz, decays, origin, h, nuclide, density_g_cm3,
@@ -296,10 +309,14 @@ def _coarse_choice(coarse_factor, n, n_full, shape, h, r_cut, max_fft_bytes, deg
     return cfac
 
 
-def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info):
-    """Levels 3-4 (see :func:`dose_on_grid`): coarse long range and tail."""
+def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info, allow_single):
+    """Levels 3-4 (see :func:`dose_on_grid`): coarse long range and tail. The coarse level is
+    tried in float32 when ``allow_single`` and every block of REACH_BLOCK^3 coarse nodes holds
+    a source (dense sources; elsewhere the smallest dose is too small against its round-off):
+    returns (coarse node values, their round-off bound on the fine grid [Gy]) for
+    :func:`_settle_coarse`, else None."""
     if gkern.coarse is None:
-        return
+        return None
     times = info["times_s"]
     shp = np.array(out.shape, dtype=np.int64)
     t0 = time.perf_counter()
@@ -307,21 +324,64 @@ def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info):
     nc = tuple(int(v) for v in (shp - 1) // m + 4)
     cidx = gk.node_index(xyz, origin, 1.0 / (m * h), 0.5)
     g0 = -np.ones(3, np.int64)
+    single = allow_single and _every_block_holds_a_source(cidx, nc, g0)
     coarse = np.zeros(nc)
-    info["coarse_tiles"] = coarse_level(coarse, g0, xyz, decays, cidx, origin, m * h,
-                                        gkern.coarse, "quart", max_fft_bytes)
+    info["coarse_tiles"], err = coarse_level(coarse, g0, xyz, decays, cidx, origin, m * h,
+                                             gkern.coarse, "quart", max_fft_bytes, single)
     info["coarse_halfwidth"] = gkern.coarse_halfwidth.tolist()
+    info["coarse_precision"] = "double"
     upsample_add(coarse, m, out, "cubic")
-    del coarse
     times["coarse"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     mt = TAIL_COARSEN * m
     tail = np.zeros(tuple(int(v) for v in (shp - 1) // mt + 4))
     tidx = gk.node_index(xyz, origin, 1.0 / (mt * h), 0.0)
     info["tail_tiles"] = coarse_level(tail, g0, xyz, decays, tidx, origin, mt * h, gkern.tail,
-                                      "cic", max_fft_bytes)
+                                      "cic", max_fft_bytes)[0]
     upsample_add(tail, mt, out, "linear")
     times["tail"] = time.perf_counter() - t0
+    if not single:
+        return None
+    return coarse, cidx, err * upsample_lebesgue(m, "cubic")
+
+
+def _every_block_holds_a_source(cidx, nc, g0):
+    """Whether every block of REACH_BLOCK^3 nodes of the coarse grid holds a source's node."""
+    shp = np.array(nc, dtype=np.int64)
+    sel = gk.in_box(cidx, g0, g0 + shp)
+    if not sel.any():
+        return False
+    nb = -(-shp // REACH_BLOCK)
+    b = (cidx[sel] - g0) // REACH_BLOCK
+    occ = np.zeros(tuple(int(v) for v in nb), dtype=np.bool_)
+    occ[b[:, 0], b[:, 1], b[:, 2]] = True
+    return bool(occ.all())
+
+
+def _settle_coarse(out, attempt, xyz, decays, origin, h, gkern, max_fft_bytes, info):
+    """Keep the float32 coarse level when its round-off bound E is at most SINGLE_REL_TOL of
+    the smallest dose of the grid so far (levels 1, 3, 4 minus E: a lower bound of the total,
+    every level being >= 0), else replace it by the float64 one. Returns the round-off left
+    in ``out`` [Gy] (0 in float64)."""
+    if attempt is None:
+        return 0.0
+    t0 = time.perf_counter()
+    coarse32, cidx, err = attempt
+    low = float(out.min()) - err
+    info["coarse_single_error_rel"] = err / low if low > 0 else math.inf
+    if info["coarse_single_error_rel"] <= SINGLE_REL_TOL:
+        info["coarse_precision"] = "single"
+        info["times_s"]["coarse"] += time.perf_counter() - t0
+        return err
+    m = gkern.coarse_factor
+    coarse = np.zeros(coarse32.shape)
+    coarse_level(coarse, -np.ones(3, np.int64), xyz, decays, cidx, origin, m * h, gkern.coarse,
+                 "quart", max_fft_bytes)
+    coarse -= coarse32
+    upsample_add(coarse, m, out, "cubic")
+    info["coarse_precision"] = "double (single rejected)"
+    info["times_s"]["coarse"] += time.perf_counter() - t0
+    return 0.0
 
 
 #: Largest relative round-off of the float32 moment level (its estimate over the smallest
@@ -331,7 +391,8 @@ SINGLE_REL_TOL = 1e-3
 REACH_BLOCK = 8
 
 
-def _moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, allow_single):
+def _moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, allow_single,
+                  coarse_err=0.0):
     """Level 2 (see :func:`dose_on_grid`), added last: in float32 when its round-off estimate
     (:func:`dosimetry.grid_fft.single_error_estimate`) is at most SINGLE_REL_TOL of the
     smallest dose already in ``out`` (levels 1, 3, 4: a lower bound of the total) over the
@@ -344,7 +405,7 @@ def _moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, 
     if allow_single:
         t0 = time.perf_counter()
         reach = _reach_map(idx, gkern.moment_halfwidth, out.shape)
-        smallest = gk.min_reached(out, reach, REACH_BLOCK)
+        smallest = gk.min_reached(out, reach, REACH_BLOCK) - coarse_err
         err, binning = single_error_estimate(decays, idx, gkern, out.shape, max_fft_bytes)
         info["single_error_rel"] = err / smallest + binning if smallest > 0 else math.inf
         times["precision_check"] = time.perf_counter() - t0

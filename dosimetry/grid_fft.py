@@ -17,8 +17,8 @@ from dosimetry._fft import irfftn_overwrite
 from dosimetry.grid_kernel import (COARSE_STEP_MAX, SPLIT_R1, SPLIT_R2, TAIL_R1,
                                    moment_degrees)
 
-__all__ = ["moment_level", "single_error_estimate", "coarse_level", "upsample_add", "auto_coarse_factor", "slabs",
-           "fft_budget_tiles"]
+__all__ = ["moment_level", "single_error_estimate", "coarse_level", "upsample_add",
+           "upsample_lebesgue", "auto_coarse_factor", "slabs", "fft_budget_tiles"]
 
 
 def _fft_workers() -> int:
@@ -115,16 +115,17 @@ def _cached_spectrum(gkern, k, parity, lens):
 
 
 def _cached_octant_spectrum(octant, lens):
-    """Spectrum of an even kernel given by its octant (coarse and tail levels), cached."""
+    """(S, max |S|): spectrum of an even kernel given by its octant (coarse and tail levels),
+    cached."""
     key = ("even", octant.shape, hash(octant.tobytes()), tuple(int(v) for v in lens))
     if key not in _SPECTRUM_CACHE:
         spec = _octant_spectrum(octant, (0, 0, 0), lens)
         spec.setflags(write=False)
-        _SPECTRUM_CACHE[key] = (spec, 0.0)
+        _SPECTRUM_CACHE[key] = (spec, float(np.abs(spec).max()))
     _SPECTRUM_CACHE.move_to_end(key)
     while sum(v[0].nbytes for v in _SPECTRUM_CACHE.values()) > SPECTRUM_CACHE_BYTES and len(_SPECTRUM_CACHE) > 1:
         _SPECTRUM_CACHE.popitem(last=False)
-    return _SPECTRUM_CACHE[key][0]
+    return _SPECTRUM_CACHE[key]
 
 
 def _tile_loop(n_out, kmax, bytes_per_element, max_fft_bytes, g0):
@@ -262,18 +263,22 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
 
 
 def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning,
-                  max_fft_bytes):
+                 max_fft_bytes, single=False):
     """out_c[i - g0] += sum over sources of decays * sum_c w_c * kernel(i - c), by FFT tiles.
 
     Nodes with global index i sit at origin + i * step; each source spreads over the nodes
     around it with 5-point Lagrange weights (``binning="quart"``, exact for moments 0-4) or
     trilinear ones (``"cic"``, all >= 0); ``octant`` is the kernel for offsets 0..K (mirror-
-    symmetric). Returns the number of tiles.
+    symmetric). ``single``: the binned grid is rounded to float32 and convolved in float32.
+    Returns (number of tiles, E [Gy]): E estimates the float32 round-off in any node (0 in
+    float64), the FFT term of :func:`single_error_estimate` with the binned grid B for the
+    moment grid, plus u ||B||_1 max|kernel| for the rounding of B.
     """
     kmax = np.array(octant.shape, dtype=np.int64) - 1
     n_out = np.array(out_c.shape, dtype=np.int64)
     inv_step = 1.0 / np.asarray(step, dtype=float)
     count = 0
+    err = 0.0
     spec_k = None
     first, last = node_idx.min(axis=0), node_idx.max(axis=0)
     for a, t_here, lens in _tile_loop(n_out, kmax, _PLAIN_BYTES_PER_ELEMENT, max_fft_bytes, g0):
@@ -285,7 +290,7 @@ def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning
         if sel.size == 0:
             continue
         if spec_k is None or spec_k[0] != tuple(lens):
-            spec_k = (tuple(lens), _cached_octant_spectrum(octant, lens))
+            spec_k = (tuple(lens),) + _cached_octant_spectrum(octant, lens)
         buf = np.zeros(tuple(int(v) for v in lens))
         xs, ds = np.ascontiguousarray(xyz[sel]), np.ascontiguousarray(decays[sel])
         if binning == "quart":
@@ -294,6 +299,12 @@ def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning
             gk.bin_quart(xs, ds, slabs(node_idx[sel[order], 0], 5), origin, inv_step, lo, buf)
         else:
             gk.bin_cic(xs, ds, origin, inv_step, lo, buf)
+        if single:
+            norm1, norm2 = gk.norms_1_2(buf)
+            nfft = float(np.prod(lens))
+            err = max(err, SINGLE_SAFETY * U_SINGLE * math.sqrt(math.log2(nfft)) * norm2
+                      * spec_k[2] / math.sqrt(nfft) + U_SINGLE * norm1 * float(octant.max()))
+            buf = buf.astype(np.float32)
         spec = sfft.rfftn(buf, workers=_fft_workers(), overwrite_x=True)
         del buf
         gk.scale_spectrum(spec, spec_k[1])
@@ -305,7 +316,7 @@ def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning
                 kmax[2]:kmax[2] + t_here[2]]
         del res
         count += 1
-    return count
+    return count, err
 
 
 def _upsample_weights(m, n_out, kind):
@@ -320,6 +331,15 @@ def _upsample_weights(m, n_out, kind):
     else:
         w = np.stack([np.zeros_like(t), 1 - t, t, np.zeros_like(t)], axis=1)
     return j.astype(np.int64), np.ascontiguousarray(w)
+
+
+def upsample_lebesgue(m, kind):
+    """Largest sum of |weights| of :func:`upsample_add` over the fine voxels: a value error
+    e on the coarse nodes gives at most this times e on the fine grid."""
+    lam = 1.0
+    for mk in np.asarray(m).ravel():
+        lam *= float(np.abs(_upsample_weights(int(mk), int(mk), kind)[1]).sum(axis=1).max())
+    return lam
 
 
 def upsample_add(coarse, m, out, kind):

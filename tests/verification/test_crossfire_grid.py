@@ -426,3 +426,30 @@ def test_moment_binning_matches_direct_sum_any_threads():
                 numba.set_num_threads(threads)
         assert np.allclose(got[1], ref, rtol=1e-12, atol=1e-12)
         assert np.array_equal(got[1], got[max(got)])
+
+
+def test_single_precision_coarse_level():
+    """The coarse level runs in float32 only for dense sources (every block of coarse nodes
+    holds one) and when its round-off bound is below SINGLE_REL_TOL of the smallest dose:
+    then the dose agrees with float64 within the two levels' estimates; a weak field beside a
+    strong cluster is rejected and recomputed (equal to float64 to round-off); a single sphere
+    is not tried."""
+    rng = np.random.default_rng(2)
+    h, n = 0.1, 48
+    side = n * h
+    src = rng.uniform(-12.0, side + 12.0, (200_000, 3))
+    kw = dict(origin_mm=np.full(3, h / 2), spacing_mm=h, shape=(n, n, n), photons=False,
+              return_info=True, coarse_factor=(2, 2, 2))
+    single, info = grid.dose_on_grid(src, 2500.0, **kw)
+    double, info_d = grid.dose_on_grid(src, 2500.0, fft_precision="double", **kw)
+    assert info["coarse_precision"] == "single" and info_d["coarse_precision"] == "double"
+    assert info["coarse_single_error_rel"] <= SINGLE_REL_TOL
+    bound = info["coarse_single_error_rel"] + info["single_error_rel"]
+    assert np.max(np.abs(single / double - 1)) <= bound / 10
+    act = np.where(np.all(src < 1.0, axis=1), 2500.0, 1e-6)
+    mixed, info = grid.dose_on_grid(src, act, **kw)
+    assert info["coarse_precision"] == "double (single rejected)"
+    ref, _ = grid.dose_on_grid(src, act, fft_precision="double", **kw)
+    assert np.allclose(mixed, ref, rtol=1e-12, atol=0)
+    _, info = grid.dose_on_grid(np.full((1, 3), side / 2), 2500.0, **kw)
+    assert info["coarse_precision"] == "double"
