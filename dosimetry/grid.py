@@ -24,7 +24,8 @@ from dosimetry.constants import LIVER_DENSITY_G_CM3
 from dosimetry.crossfire import radial_table, sphere_decays
 from dosimetry.photons import long_range_on_grid
 from dosimetry.grid_fft import (auto_coarse_factor, coarse_level, moment_level,
-                                single_error_estimate, slabs, upsample_add, upsample_lebesgue)
+                                single_error_estimate, slabs, upsample_add, upsample_lebesgue,
+                                blocks_all_occupied)
 from dosimetry.grid_kernel import (SUBGRID_MAX_MM, TAIL_COARSEN, GridKernel, full_range_voxels,
                                    grid_kernel, moment_degrees, q_table,
                                    voxel_mean_dose_from_point)
@@ -324,7 +325,7 @@ def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info, allo
     nc = tuple(int(v) for v in (shp - 1) // m + 4)
     cidx = gk.node_index(xyz, origin, 1.0 / (m * h), 0.5)
     g0 = -np.ones(3, np.int64)
-    single = allow_single and _every_block_holds_a_source(cidx, nc, g0)
+    single = allow_single and blocks_all_occupied(cidx, nc, g0, REACH_BLOCK)
     coarse = np.zeros(nc)
     info["coarse_tiles"], err = coarse_level(coarse, g0, xyz, decays, cidx, origin, m * h,
                                              gkern.coarse, "quart", max_fft_bytes, single)
@@ -343,19 +344,6 @@ def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info, allo
     if not single:
         return None
     return coarse, cidx, err * upsample_lebesgue(m, "cubic")
-
-
-def _every_block_holds_a_source(cidx, nc, g0):
-    """Whether every block of REACH_BLOCK^3 nodes of the coarse grid holds a source's node."""
-    shp = np.array(nc, dtype=np.int64)
-    sel = gk.in_box(cidx, g0, g0 + shp)
-    if not sel.any():
-        return False
-    nb = -(-shp // REACH_BLOCK)
-    b = (cidx[sel] - g0) // REACH_BLOCK
-    occ = np.zeros(tuple(int(v) for v in nb), dtype=np.bool_)
-    occ[b[:, 0], b[:, 1], b[:, 2]] = True
-    return bool(occ.all())
 
 
 def _settle_coarse(out, attempt, xyz, decays, origin, h, gkern, max_fft_bytes, info):

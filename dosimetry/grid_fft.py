@@ -18,7 +18,8 @@ from dosimetry.grid_kernel import (COARSE_STEP_MAX, SPLIT_R1, SPLIT_R2, TAIL_R1,
                                    moment_degrees)
 
 __all__ = ["moment_level", "single_error_estimate", "coarse_level", "upsample_add",
-           "upsample_lebesgue", "auto_coarse_factor", "slabs", "fft_budget_tiles"]
+           "upsample_lebesgue", "blocks_all_occupied", "auto_coarse_factor", "slabs",
+           "fft_budget_tiles"]
 
 
 def _fft_workers() -> int:
@@ -331,6 +332,20 @@ def _upsample_weights(m, n_out, kind):
     else:
         w = np.stack([np.zeros_like(t), 1 - t, t, np.zeros_like(t)], axis=1)
     return j.astype(np.int64), np.ascontiguousarray(w)
+
+
+def blocks_all_occupied(node_idx, n_nodes, g0, block):
+    """Whether every block of ``block``^3 nodes of a grid of ``n_nodes`` nodes (global index
+    of node 0: ``g0``) holds at least one of the nodes ``node_idx`` (N x 3)."""
+    shp = np.array(n_nodes, dtype=np.int64)
+    sel = gk.in_box(node_idx, g0, g0 + shp)
+    if not sel.any():
+        return False
+    nb = -(-shp // block)
+    b = (node_idx[sel] - g0) // block
+    occ = np.zeros(tuple(int(v) for v in nb), dtype=np.bool_)
+    occ[b[:, 0], b[:, 1], b[:, 2]] = True
+    return bool(occ.all())
 
 
 def upsample_lebesgue(m, kind):
