@@ -152,8 +152,7 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     smallest dose of the grid after levels 1, 3 and 4 minus that bound (every level is >= 0,
     so this is a lower bound of the total); otherwise it is recomputed in float64
     (``info["coarse_precision"]``, ``info["coarse_single_error_rel"]``). The moment level (2)
-    is computed last, in
-    float32 (half the FFT time), when its round-off estimate
+    is computed last, in float32 (half the FFT time), when its round-off estimate
     (:func:`dosimetry.grid_fft.single_error_estimate`: FFT round-off E, a probabilistic
     bound, over the smallest dose the other levels give to a voxel that some source's moment
     kernel reaches, a lower bound of the total once the coarse level's bound is subtracted,
