@@ -266,8 +266,17 @@ def _trilinear(table, a0, a1, a2, t0, t1, t2, tx, ty, tz):
     return (1 - t0) * ((1 - t1) * c00 + t1 * c01) + t0 * ((1 - t1) * c10 + t1 * c11)
 
 
+def cubic_lagrange_weights(t):
+    """(n, 4) weights of nodes -1, 0, 1, 2 at positions t in [0, 1) (numpy; the array form of
+    :func:`cubic_weights`)."""
+    t = np.asarray(t, dtype=float)
+    return np.ascontiguousarray(np.stack(
+        [-t * (t - 1.0) * (t - 2.0) / 6.0, (t + 1.0) * (t - 1.0) * (t - 2.0) / 2.0,
+         -(t + 1.0) * t * (t - 2.0) / 2.0, (t + 1.0) * t * (t - 1.0) / 6.0], axis=1))
+
+
 @njit(cache=True, inline="always")
-def _cubic_weights(t, w):
+def cubic_weights(t, w):
     """4-point Lagrange weights of nodes -1, 0, 1, 2 at t in [0, 1)."""
     w[0] = -t * (t - 1.0) * (t - 2.0) / 6.0
     w[1] = (t + 1.0) * (t - 1.0) * (t - 2.0) / 2.0
@@ -860,14 +869,12 @@ def sort_by_voxel(xyz, decays, origin, inv_h, shape, pad):
     sources reach no voxel of the near box); the returned ``idx`` are exact.
     """
     n = xyz.shape[0]
-    idx = np.empty((n, 3), np.int64)
+    idx = node_index(xyz, origin, inv_h, 0.5)
     w0 = shape[0] + 2 * pad + 3
     w1 = shape[1] + 2 * pad + 3
     key = np.empty(n, np.int64)
     counts = np.zeros(w0 * w1 + 1, np.int64)
     for s in range(n):
-        for a in range(3):
-            idx[s, a] = int(math.floor((xyz[s, a] - origin[a]) * inv_h[a] + 0.5))
         k0 = min(max(idx[s, 0], -pad - 1), shape[0] + pad + 1) + pad + 1
         k1 = min(max(idx[s, 1], -pad - 1), shape[1] + pad + 1) + pad + 1
         key[s] = k0 * w1 + k1

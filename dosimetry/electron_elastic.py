@@ -25,6 +25,7 @@ References
 """
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -150,13 +151,21 @@ def moller_transport_cm2_g(e_mev, cut_mev):
 _LN_U = np.linspace(math.log(1e-16), math.log(2.0), 3201)
 
 
+@functools.lru_cache(maxsize=1)
+def _elsepa_table():
+    """Rows of ``data/elsepa_water_penelope2018.csv`` (read once)."""
+    path = Path(__file__).resolve().parent / "data" / "elsepa_water_penelope2018.csv"
+    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")][1:]
+    d = np.array([[float(v) for v in ln.split(",")] for ln in rows])
+    d.setflags(write=False)
+    return d
+
+
 def elsepa_sigma1_cm2_g(e_mev):
     """First transport cross section of water from partial-wave (ELSEPA) calculations, as
     tabulated in PENELOPE 2018's liquid-water material file [13]_ (``data/
     elsepa_water_penelope2018.csv``), log-log interpolated [cm^2/g]."""
-    path = Path(__file__).resolve().parent / "data" / "elsepa_water_penelope2018.csv"
-    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")][1:]
-    d = np.array([[float(v) for v in ln.split(",")] for ln in rows])
+    d = _elsepa_table()
     e = np.asarray(e_mev, dtype=float)
     s1 = np.exp(np.interp(np.log(e * 1e6), np.log(d[:, 0]), np.log(d[:, 2])))
     return s1 * N_A / M_WATER_G_MOL

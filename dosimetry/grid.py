@@ -25,7 +25,7 @@ from dosimetry.crossfire import radial_table, sphere_decays
 from dosimetry.photons import long_range_on_grid
 from dosimetry.grid_fft import (auto_coarse_factor, coarse_level, moment_level,
                                 single_error_estimate, slabs, upsample_add, upsample_lebesgue,
-                                blocks_all_occupied)
+                                block_occupancy, blocks_all_occupied)
 from dosimetry.grid_kernel import (SUBGRID_MAX_MM, TAIL_COARSEN, GridKernel, full_range_voxels,
                                    grid_kernel, moment_degrees, q_table,
                                    voxel_mean_dose_from_point)
@@ -413,12 +413,10 @@ def _reach_map(idx, kmax, shape):
     b = REACH_BLOCK
     shp = np.array(shape, dtype=np.int64)
     grow = kmax // b + 1  # |v - s| <= K  =>  block distance <= K // b + 1
-    sel = gk.in_box(idx, -kmax, shp + kmax)
     nb = -(-shp // b)
-    occ = np.zeros(tuple(int(v) for v in nb + 2 * grow), dtype=np.uint8)
-    bidx = np.floor_divide(idx[sel], b) + grow
-    occ[bidx[:, 0], bidx[:, 1], bidx[:, 2]] = 1
-    reach = maximum_filter(occ, size=tuple(int(v) for v in 2 * grow + 1), mode="constant")
+    occ = block_occupancy(idx, -grow * b, -kmax, shp + kmax, b, nb + 2 * grow)
+    reach = maximum_filter(occ.view(np.uint8), size=tuple(int(v) for v in 2 * grow + 1),
+                           mode="constant")
     return np.ascontiguousarray(reach[grow[0]:grow[0] + nb[0], grow[1]:grow[1] + nb[1],
                                       grow[2]:grow[2] + nb[2]].astype(np.bool_))
 

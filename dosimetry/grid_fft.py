@@ -18,7 +18,8 @@ from dosimetry.grid_kernel import (COARSE_STEP_MAX, SPLIT_R1, SPLIT_R2, TAIL_R1,
                                    moment_degrees)
 
 __all__ = ["moment_level", "single_error_estimate", "coarse_level", "upsample_add",
-           "upsample_lebesgue", "blocks_all_occupied", "auto_coarse_factor", "slabs",
+           "upsample_lebesgue", "block_occupancy", "blocks_all_occupied", "auto_coarse_factor",
+           "slabs",
            "fft_budget_tiles"]
 
 
@@ -99,34 +100,38 @@ SPECTRUM_CACHE_BYTES = 6e8
 _SPECTRUM_CACHE: OrderedDict = OrderedDict()
 
 
+def _cache_put(key, spec):
+    """Store a kernel spectrum (read-only) with its largest magnitude; evict the oldest entries
+    beyond SPECTRUM_CACHE_BYTES. Returns (spec, max |spec|)."""
+    spec.setflags(write=False)
+    _SPECTRUM_CACHE[key] = (spec, float(np.abs(spec).max()))
+    while (sum(v[0].nbytes for v in _SPECTRUM_CACHE.values()) > SPECTRUM_CACHE_BYTES
+           and len(_SPECTRUM_CACHE) > 1):
+        _SPECTRUM_CACHE.popitem(last=False)
+    return _SPECTRUM_CACHE[key]
+
+
+def _cached(key, make):
+    """The cached (spectrum, max |spectrum|) of ``key``, computed by ``make()`` if absent."""
+    if key in _SPECTRUM_CACHE:
+        _SPECTRUM_CACHE.move_to_end(key)
+        return _SPECTRUM_CACHE[key]
+    return _cache_put(key, make())
+
+
 def _cached_spectrum(gkern, k, parity, lens):
     """(R, max |R|): the kernel's real spectrum factor (see :func:`_octant_spectrum`), cached."""
     key = (gkern.nuclide, gkern.density_g_cm3, tuple(gkern.spacing_mm.tolist()),
            gkern.near_voxels, None if gkern.coarse_factor is None else
            tuple(gkern.coarse_factor.tolist()), gkern.degrees.tobytes(), k, tuple(int(v) for v in lens))
-    if key in _SPECTRUM_CACHE:
-        _SPECTRUM_CACHE.move_to_end(key)
-        return _SPECTRUM_CACHE[key]
-    spec = _octant_spectrum(gkern.moments[k], parity, lens)
-    spec.setflags(write=False)
-    _SPECTRUM_CACHE[key] = (spec, float(np.abs(spec).max()))
-    while sum(v[0].nbytes for v in _SPECTRUM_CACHE.values()) > SPECTRUM_CACHE_BYTES and len(_SPECTRUM_CACHE) > 1:
-        _SPECTRUM_CACHE.popitem(last=False)
-    return _SPECTRUM_CACHE[key]
+    return _cached(key, lambda: _octant_spectrum(gkern.moments[k], parity, lens))
 
 
 def _cached_octant_spectrum(octant, lens):
     """(S, max |S|): spectrum of an even kernel given by its octant (coarse and tail levels),
     cached."""
     key = ("even", octant.shape, hash(octant.tobytes()), tuple(int(v) for v in lens))
-    if key not in _SPECTRUM_CACHE:
-        spec = _octant_spectrum(octant, (0, 0, 0), lens)
-        spec.setflags(write=False)
-        _SPECTRUM_CACHE[key] = (spec, float(np.abs(spec).max()))
-    _SPECTRUM_CACHE.move_to_end(key)
-    while sum(v[0].nbytes for v in _SPECTRUM_CACHE.values()) > SPECTRUM_CACHE_BYTES and len(_SPECTRUM_CACHE) > 1:
-        _SPECTRUM_CACHE.popitem(last=False)
-    return _SPECTRUM_CACHE[key]
+    return _cached(key, lambda: _octant_spectrum(octant, (0, 0, 0), lens))
 
 
 def _tile_loop(n_out, kmax, bytes_per_element, max_fft_bytes, g0):
@@ -150,6 +155,13 @@ _PLAIN_BYTES_PER_ELEMENT = 26.0
 U_SINGLE = 2.0 ** -24
 #: Safety factor of the single-precision round-off estimate (see :func:`moment_level`).
 SINGLE_SAFETY = 30.0
+
+
+def _fft_roundoff(norm2, spec_max, nfft):
+    """SINGLE_SAFETY u sqrt(log2 N) ||x||_2 ||S||_inf / sqrt(N): the round-off, in any output
+    of a float32 FFT convolution of size N, of an input of 2-norm ``norm2`` with a kernel of
+    spectrum bound ``spec_max`` (see :func:`single_error_estimate`)."""
+    return SINGLE_SAFETY * U_SINGLE * math.sqrt(math.log2(nfft)) * norm2 * spec_max / math.sqrt(nfft)
 
 
 def single_error_estimate(decays, idx, gkern, n_out, max_fft_bytes):
@@ -193,9 +205,7 @@ def single_error_estimate(decays, idx, gkern, n_out, max_fft_bytes):
         phi_max2 = float((2 * dx + 1) * (2 * dy + 1) * (2 * dz + 1))
         spec_sum += spec_max * math.sqrt(phi_max2)
         phi_sq += phi_max2
-    nfft = float(np.prod(lens))
-    fft = (SINGLE_SAFETY * U_SINGLE * math.sqrt(math.log2(nfft)) * math.sqrt(sum_sq)
-           * spec_sum / math.sqrt(nfft))
+    fft = _fft_roundoff(math.sqrt(sum_sq), spec_sum, float(np.prod(lens)))
     return fft, 1.2 * n_max * U_SINGLE * phi_sq
 
 
@@ -302,9 +312,8 @@ def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning
             gk.bin_cic(xs, ds, origin, inv_step, lo, buf)
         if single:
             norm1, norm2 = gk.norms_1_2(buf)
-            nfft = float(np.prod(lens))
-            err = max(err, SINGLE_SAFETY * U_SINGLE * math.sqrt(math.log2(nfft)) * norm2
-                      * spec_k[2] / math.sqrt(nfft) + U_SINGLE * norm1 * float(octant.max()))
+            err = max(err, _fft_roundoff(norm2, spec_k[2], float(np.prod(lens)))
+                      + U_SINGLE * norm1 * float(octant.max()))
             buf = buf.astype(np.float32)
         spec = sfft.rfftn(buf, workers=_fft_workers(), overwrite_x=True)
         del buf
@@ -327,25 +336,27 @@ def _upsample_weights(m, n_out, kind):
     j = i // m
     t = (i - j * m) / m
     if kind == "cubic":
-        w = np.stack([-t * (t - 1) * (t - 2) / 6, (t + 1) * (t - 1) * (t - 2) / 2,
-                      -(t + 1) * t * (t - 2) / 2, (t + 1) * t * (t - 1) / 6], axis=1)
+        w = gk.cubic_lagrange_weights(t)
     else:
-        w = np.stack([np.zeros_like(t), 1 - t, t, np.zeros_like(t)], axis=1)
-    return j.astype(np.int64), np.ascontiguousarray(w)
+        w = np.ascontiguousarray(np.stack([np.zeros_like(t), 1 - t, t, np.zeros_like(t)], axis=1))
+    return j.astype(np.int64), w
+
+
+def block_occupancy(idx, origin, lo, hi, block, shape):
+    """Boolean array of ``shape`` blocks: block b is True when one of the indices ``idx``
+    (N x 3) with lo <= idx < hi lies in it, b = (idx - origin) // block."""
+    occ = np.zeros(tuple(int(v) for v in shape), dtype=np.bool_)
+    sel = gk.in_box(idx, np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64))
+    b = (idx[sel] - origin) // block
+    occ[b[:, 0], b[:, 1], b[:, 2]] = True
+    return occ
 
 
 def blocks_all_occupied(node_idx, n_nodes, g0, block):
     """Whether every block of ``block``^3 nodes of a grid of ``n_nodes`` nodes (global index
     of node 0: ``g0``) holds at least one of the nodes ``node_idx`` (N x 3)."""
     shp = np.array(n_nodes, dtype=np.int64)
-    sel = gk.in_box(node_idx, g0, g0 + shp)
-    if not sel.any():
-        return False
-    nb = -(-shp // block)
-    b = (node_idx[sel] - g0) // block
-    occ = np.zeros(tuple(int(v) for v in nb), dtype=np.bool_)
-    occ[b[:, 0], b[:, 1], b[:, 2]] = True
-    return bool(occ.all())
+    return bool(block_occupancy(node_idx, g0, g0, g0 + shp, block, -(-shp // block)).all())
 
 
 def upsample_lebesgue(m, kind):

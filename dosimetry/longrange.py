@@ -50,14 +50,6 @@ def over_r2_table(g, step_mm: float, r_mm):
 
 
 @njit(cache=True, inline="always")
-def _cubic4(t, w):
-    w[0] = -t * (t - 1.0) * (t - 2.0) / 6.0
-    w[1] = (t + 1.0) * (t - 1.0) * (t - 2.0) / 2.0
-    w[2] = -(t + 1.0) * t * (t - 2.0) / 2.0
-    w[3] = (t + 1.0) * t * (t - 1.0) / 6.0
-
-
-@njit(cache=True, inline="always")
 def _tricubic(field, i, j, k, wx, wy, wz):
     """Sum of the 4x4x4 node values around (i, j, k) (nodes -1..2) with weights wx wy wz."""
     acc = 0.0
@@ -82,9 +74,9 @@ def _interpolate(field, origin, inv_h, points, out):
         i = int(math.floor(u))
         j = int(math.floor(v))
         k = int(math.floor(t))
-        _cubic4(u - i, wx)
-        _cubic4(v - j, wy)
-        _cubic4(t - k, wz)
+        gk.cubic_weights(u - i, wx)
+        gk.cubic_weights(v - j, wy)
+        gk.cubic_weights(t - k, wz)
         out[p] = _tricubic(field, i, j, k, wx, wy, wz)
 
 
@@ -98,9 +90,7 @@ def _interpolate_grid_add(field, origin, inv_h, g_origin, g_step, out):
         j = np.floor(u).astype(np.int64)
         t = u - j
         base.append(j - 1)
-        wts.append(np.ascontiguousarray(np.stack(
-            [-t * (t - 1.0) * (t - 2.0) / 6.0, (t + 1.0) * (t - 1.0) * (t - 2.0) / 2.0,
-             -(t + 1.0) * t * (t - 2.0) / 2.0, (t + 1.0) * t * (t - 1.0) / 6.0], axis=1)))
+        wts.append(gk.cubic_lagrange_weights(t))
     c1 = gk.upsample0(np.ascontiguousarray(field, dtype=float), base[0], wts[0], out.shape[0])
     c2 = gk.upsample1(c1, base[1], wts[1], out.shape[1])
     del c1
