@@ -10,12 +10,15 @@ vectorised direct sum (same tabulated kernel, ``radial_table(...).dose_per_decay
 Grid mode (default precision: float32 moment level, kept only when its round-off check
 passes): the same spheres, a 256^3 grid at 100 um (a 25.6 mm cube in the middle of the
 sphere cloud, so spheres outside the grid contribute), timed against the previous
-implementation (frozen copy in benchmarks/legacy, interleaved runs in the same process: the
-machine is shared and its load varies) and a bare scipy.fft forward + inverse transform of one
+implementation (frozen copy in benchmarks/legacy, run in a child process of its own so that
+the two do not share memory, interleaved with the new runs: the machine is shared and its load
+varies) and a bare scipy.fft forward + inverse transform of one
 grid of the FFT size (time only); then the accuracy of both against the brute-force voxel means
 (dosimetry.grid_reference) on a clustered case. The time ratio is given for the medians of the
-runs and for the best runs (the least disturbed by other processes). Peak memory is the
-process's maximum resident set size (it only grows).
+runs and for the best runs (the least disturbed by other processes). Peak memory is each
+process's maximum resident set size (it only grows). The new method keeps its FFT work arrays
+between calls (dosimetry.grid.release_workspace frees them); the first call's time is printed
+too.
 """
 import argparse
 import math
@@ -69,50 +72,89 @@ def point_mode(spheres, points, rng):
     return src, side
 
 
-def grid_mode(src, side, n, h, repeats=9):
-    """dose_on_grid vs the previous implementation (frozen copy, same run) and a bare
-    scipy.fft convolution of a binned grid of the same size (time only)."""
+def _legacy_worker(conn, src, kw):
+    """Child process running the frozen former method on request: its own memory, so that
+    neither method's allocations (page faults, huge-page compaction) land on the other."""
     import sys
     from pathlib import Path
-
-    from scipy import fft as sfft
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from legacy import grid_v1
 
+    grid_v1.dose_on_grid(src, 2500.0, **kw)  # compile, build and cache the kernels
+    conn.send(peak_gb())
+    while conn.recv():
+        t0 = time.perf_counter()
+        grid_v1.dose_on_grid(src, 2500.0, **kw)
+        conn.send(time.perf_counter() - t0)
+    conn.send(peak_gb())
+
+
+def grid_mode(src, side, n, h, repeats=9):
+    """dose_on_grid vs the previous implementation (frozen copy, run in a child process,
+    interleaved with the new one) and a bare scipy.fft convolution of a binned grid of the
+    same size (time only)."""
+    import multiprocessing as mp
+
+    from scipy import fft as sfft
+
     shape = (n, n, n)
     origin = np.full(3, side / 2 - n * h / 2 + h / 2)
     kw = dict(origin_mm=origin, spacing_mm=h, shape=shape, density_g_cm3=1.04)
+    ctx = mp.get_context("spawn")
+    conn, child_conn = ctx.Pipe()
+    worker = ctx.Process(target=_legacy_worker, args=(child_conn, src, kw))
+    worker.start()
+    t_first = time.perf_counter()
     grid.dose_on_grid(src, 2500.0, **kw)       # compile, build and cache the kernels
+    t_first = time.perf_counter() - t_first
     grid.dose_on_grid(src, 2500.0, photons=False, **kw)
-    grid_v1.dose_on_grid(src, 2500.0, **kw)
-    t_new, t_old, t_ph = [], [], []
-    for _ in range(repeats):  # interleaved: the machine is shared, its load varies
-        t0 = time.perf_counter()
-        grid_v1.dose_on_grid(src, 2500.0, **kw)
-        t_old.append(time.perf_counter() - t0)
+    conn.recv()  # the former method is compiled and warm
+    t_alone = []
+    for _ in range(repeats):  # the former method alone (this process waits)
+        conn.send(True)
+        t_alone.append(conn.recv())
+    t_new, t_old, t_ph, t_cold = [], [], [], []
+    for r in range(repeats):  # interleaved: the machine is shared, its load varies
+        conn.send(True)
+        t_old.append(conn.recv())
         t0 = time.perf_counter()
         dose, info = grid.dose_on_grid(src, 2500.0, return_info=True, photons=False, **kw)
         t_new.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         _, info_ph = grid.dose_on_grid(src, 2500.0, return_info=True, **kw)
         t_ph.append(time.perf_counter() - t0)
-    tn, to, tp = (float(np.median(t)) for t in (t_new, t_old, t_ph))
+        if r < 3:  # without the work arrays kept from the previous call
+            grid.release_workspace()
+            t0 = time.perf_counter()
+            grid.dose_on_grid(src, 2500.0, photons=False, **kw)
+            t_cold.append(time.perf_counter() - t0)
+    conn.send(False)
+    old_peak = conn.recv()
+    worker.join()
+    tn, to, tp, ta = (float(np.median(t)) for t in (t_new, t_old, t_ph, t_alone))
+    # the ratio is taken against the faster of the former method's two medians
+    tref = min(to, ta)
     # best of the runs: the time least disturbed by other processes on the shared machine
-    bn, bo = min(t_new), min(t_old)
+    bn, bo = min(t_new), min(t_old + t_alone)
     parts = {k: round(v, 2) for k, v in info["times_s"].items()}
     print(f"grid mode {n}^3 at {h * 1000:.0f} um, {len(src):,} spheres, charged particles "
           f"(the old physics): new {tn:.2f} s (runs {', '.join(f'{t:.2f}' for t in t_new)}) = "
-          f"{n**3 / tn:.3g} voxels/s; old {to:.2f} s (runs "
-          f"{', '.join(f'{t:.2f}' for t in t_old)}); new / old = {tn / to:.2f} (medians), "
-          f"{bn / bo:.2f} (best runs: {bn:.2f} / {bo:.2f} s); coarse factor "
+          f"{n**3 / tn:.3g} voxels/s; old, own process: alone {ta:.2f} s (runs "
+          f"{', '.join(f'{t:.2f}' for t in t_alone)}), interleaved {to:.2f} s (runs "
+          f"{', '.join(f'{t:.2f}' for t in t_old)}); new / old = {tn / tref:.2f} (medians, "
+          f"against the faster old median), {bn / bo:.2f} (best runs: {bn:.2f} / {bo:.2f} s); "
+          f"new without kept work arrays: {', '.join(f'{t:.2f}' for t in t_cold)} s; coarse factor "
           f"{info['coarse_factor']}, {info['moments']} moment FFTs in {info['fft_precision']} "
           f"precision (round-off estimate {info.get('single_error_rel', 0.0):.1e} of the smallest "
-          f"dose), parts {parts}; peak RSS so far {peak_gb():.2f} GB")
+          f"dose), parts {parts}; peak RSS: this process so far {peak_gb():.2f} GB, the old "
+          f"method's {old_peak:.2f} GB")
+    print(f"  first call of this process (with photons, kernels cached on disk, new work "
+          f"arrays): {t_first:.2f} s")
     print(f"  with photons (default): {tp:.2f} s (runs {', '.join(f'{t:.2f}' for t in t_ph)}) = "
           f"{n**3 / tp:.3g} voxels/s, of which long-range photons "
           f"{info_ph['times_s'].get('photons_long_range', 0.0):.2f} s; new with photons / old = "
-          f"{tp / to:.2f}")
+          f"{tp / tref:.2f}")
     lens = [2 * sfft.next_fast_len((n + 2 * (info["fine_halfwidth"] or [0])[0] + 1) // 2 + 1,
                                    real=True)] * 3
     buf = np.random.default_rng(0).random(lens)

@@ -680,10 +680,11 @@ def in_box(idx, lo, hi):
 
 
 @njit(cache=True, parallel=True)
-def accumulate_spectrum(acc, spec, r_oct, odd0, odd1, ph_re, ph_im):
-    """acc += spec x S for a real kernel of parity (odd0, odd1, .) per axis whose spectrum is
-    S(xi) = (ph_re + i ph_im) R(|xi|) sign(xi), R given on xi = 0..L/2 (``r_oct``, the
-    DCT-I / DST-I of the kernel's octant); rfftn layout (full first two axes, half last)."""
+def accumulate_spectrum(acc, spec, r_oct, odd0, odd1, ph_re, ph_im, first):
+    """acc += spec x S (acc = spec x S when ``first``) for a real kernel of parity
+    (odd0, odd1, .) per axis whose spectrum is S(xi) = (ph_re + i ph_im) R(|xi|) sign(xi), R
+    given on xi = 0..L/2 (``r_oct``, the DCT-I / DST-I of the kernel's octant); rfftn layout
+    (full first two axes, half last)."""
     n0, n1, n2 = spec.shape
     for p in prange(n0):
         i0 = np.int64(p)
@@ -705,8 +706,11 @@ def accumulate_spectrum(acc, spec, r_oct, odd0, odd1, ph_re, ph_im):
             for i2 in range(n2):
                 rv = r_oct[j0, j1, i2]
                 z = spec[i0, i1, i2]
-                acc[i0, i1, i2] += complex(rv * (z.real * cr - z.imag * ci),
-                                           rv * (z.real * ci + z.imag * cr))
+                p = complex(rv * (z.real * cr - z.imag * ci), rv * (z.real * ci + z.imag * cr))
+                if first:
+                    acc[i0, i1, i2] = p
+                else:
+                    acc[i0, i1, i2] += p
 
 
 @njit(cache=True, parallel=True)
@@ -842,6 +846,21 @@ def upsample2_add(a, base, w, out):
 
 
 @njit(cache=True, parallel=True)
+def upsample2_add_two(a, base_a, w_a, b, base_b, w_b, out):
+    """As :func:`upsample2_add` for two arrays at once (one pass over ``out``)."""
+    n_out = out.shape[2]
+    for p in prange(a.shape[0]):
+        for q in range(a.shape[1]):
+            for i in range(n_out):
+                j = base_a[i]
+                k = base_b[i]
+                out[p, q, i] += (w_a[i, 0] * a[p, q, j] + w_a[i, 1] * a[p, q, j + 1]
+                                 + w_a[i, 2] * a[p, q, j + 2] + w_a[i, 3] * a[p, q, j + 3]
+                                 + w_b[i, 0] * b[p, q, k] + w_b[i, 1] * b[p, q, k + 1]
+                                 + w_b[i, 2] * b[p, q, k + 2] + w_b[i, 3] * b[p, q, k + 3])
+
+
+@njit(cache=True, parallel=True)
 def coarse_kernel_octant(kmax, step, h, split, part, r_lo, g, inv_h, d_near, r_cut, g4x, g4w):
     """Mean of a kernel part over a fine voxel (sides h) centred at coarse offsets J step,
     J = 0..kmax; 0 where the box lies within r_lo or beyond r_cut."""
@@ -967,3 +986,38 @@ def scale_spectrum(spec, s_oct):
             j1 = i1 if 2 * i1 <= n1 else n1 - i1
             for i2 in range(n2):
                 spec[i0, i1, i2] *= s_oct[j0, j1, i2]
+
+
+@njit(cache=True, parallel=True)
+def zero_fill(a):
+    """a[:] = 0 (1-D), in parallel."""
+    n = a.size
+    step = 1 << 16
+    for b in prange((n + step - 1) // step):
+        for i in range(b * step, min(n, (b + 1) * step)):
+            a[i] = 0.0
+
+
+@njit(cache=True, parallel=True)
+def copy_cast(src, dst):
+    """dst[...] = src[...] (same shape, 3-D; e.g. float64 to float32), in parallel."""
+    for i in prange(src.shape[0]):
+        for j in range(src.shape[1]):
+            for k in range(src.shape[2]):
+                dst[i, j, k] = src[i, j, k]
+
+
+@njit(cache=True, parallel=True)
+def add_positive_part(out, a):
+    """out += max(a, 0) (3-D, same shape); returns min(a)."""
+    lows = np.empty(a.shape[0])
+    for i in prange(a.shape[0]):
+        low = np.inf
+        for j in range(a.shape[1]):
+            for k in range(a.shape[2]):
+                v = a[i, j, k]
+                low = min(low, v)
+                if v > 0.0:
+                    out[i, j, k] += v
+        lows[i] = low
+    return lows.min()

@@ -17,21 +17,22 @@ import math
 import time
 
 import numpy as np
-from scipy.ndimage import maximum_filter
 
 from dosimetry import _grid_kernels as gk
+from dosimetry._workspace import release as release_workspace
+from dosimetry._workspace import workspace
 from dosimetry.constants import LIVER_DENSITY_G_CM3
 from dosimetry.crossfire import radial_table, sphere_decays
 from dosimetry.photons import long_range_on_grid
 from dosimetry.grid_fft import (auto_coarse_factor, coarse_level, moment_level,
                                 single_error_estimate, slabs, upsample_add, upsample_lebesgue,
-                                block_occupancy, blocks_all_occupied)
+                                blocks_all_occupied, reach_map)
 from dosimetry.grid_kernel import (SUBGRID_MAX_MM, TAIL_COARSEN, GridKernel, full_range_voxels,
                                    grid_kernel, moment_degrees, q_table,
                                    voxel_mean_dose_from_point)
 
 __all__ = ["dose_on_grid", "grid_kernel", "GridKernel", "q_table", "voxel_mean_dose_from_point",
-           "moment_degrees"]
+           "moment_degrees", "release_workspace"]
 
 DEFAULT_NEAR_VOXELS = 3
 #: Largest near box that is used instead of the FFT levels when it holds the kernel's whole
@@ -171,6 +172,12 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     end (measured down to ~1e-19 S). No other clipping: a larger negative value would be
     returned as is.
 
+    Memory: the FFT work arrays of the largest tile (three buffers, 0.4 GB for 256^3 at
+    100 um in float32) are kept between calls, so that repeated calls do not pay their page
+    faults again (``dosimetry._workspace``; buffers a call did not need are freed after it);
+    :func:`release_workspace` frees them. Calls from several threads at once are safe (the
+    others get private arrays).
+
     Energy: the near table and the kernels use E(r) of the shell table, so sum(dose x voxel
     mass) equals sum(decays) x absorbed energy per decay for spheres whose range lies inside
     the grid. Point mode caps D within r1 / sqrt(3) (29 um at 1.04 g/cm^3); grid mode is the
@@ -210,7 +217,7 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     gkern = grid_kernel(str(nuclide), float(density_g_cm3), tuple(float(v) for v in h), n, cfac,
                         deg, bool(photons))
     times = {"kernels": time.perf_counter() - t0, "spectra": 0.0, "binning": 0.0, "fft": 0.0,
-             "multiply": 0.0, "coarse": 0.0, "tail": 0.0, "near": 0.0}
+             "multiply": 0.0, "coarse": 0.0, "tail": 0.0, "upsample": 0.0, "near": 0.0}
     out = np.zeros(shape)
     info = {"near_voxels": gkern.near_voxels, "degree": deg, "moments": len(gkern.degrees),
             "coarse_factor": cfac,
@@ -219,35 +226,38 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
             "tail_tiles": 0, "clipped": 0, "fft_precision": "double", "times_s": times}
     keep = decays > 0
     xyz, decays = xyz[keep], decays[keep]
-    if xyz.shape[0] > 0:
-        # sources sorted by voxel (x, then y): slabs for the parallel near kernel, and locality
-        xyz, decays, idx = gk.sort_by_voxel(np.ascontiguousarray(xyz), decays, origin, 1.0 / h,
-                                            np.array(shape, np.int64), gkern.near_voxels)
-        single = fft_precision != "double"
-        attempt = _coarse_levels(out, xyz, decays, origin, h, gkern, float(max_fft_bytes), info,
-                                 single)
-        _near_level(out, xyz, decays, idx, origin, h, gkern, times)
-        coarse_err = _settle_coarse(out, attempt, xyz, decays, origin, h, gkern,
-                                    float(max_fft_bytes), info)
-        _moment_level(out, xyz, decays, idx, origin, h, gkern, float(max_fft_bytes), info,
-                      single, coarse_err)
-        _clip_roundoff(out, decays, gkern, info)
-    times["total"] = time.perf_counter() - t_start
-    return _with_long_range(out, info, xyz, decays, origin, h, nuclide, density_g_cm3,
-                            photons and _long_range, return_info)
+    with workspace() as ws:
+        if xyz.shape[0] > 0:
+            # sources sorted by voxel (x, then y): slabs for the parallel near kernel, locality
+            xyz, decays, idx = gk.sort_by_voxel(np.ascontiguousarray(xyz), decays, origin,
+                                                1.0 / h, np.array(shape, np.int64),
+                                                gkern.near_voxels)
+            single = fft_precision != "double"
+            attempt = _coarse_levels(out, xyz, decays, origin, h, gkern, float(max_fft_bytes),
+                                     info, single, ws)
+            _near_level(out, xyz, decays, idx, origin, h, gkern, times)
+            coarse_err = _settle_coarse(out, attempt, xyz, decays, origin, h, gkern,
+                                        float(max_fft_bytes), info, ws)
+            _moment_level(out, xyz, decays, idx, origin, h, gkern, float(max_fft_bytes), info,
+                          single, coarse_err, ws)
+            _clip_roundoff(out, decays, gkern, info)
+        times["total"] = time.perf_counter() - t_start
+        return _with_long_range(out, info, xyz, decays, origin, h, nuclide, density_g_cm3,
+                                photons and _long_range, return_info, ws)
 
 
-def _with_long_range(out, info, xyz, decays, origin, h, nuclide, density, add, return_info):
+def _with_long_range(out, info, xyz, decays, origin, h, nuclide, density, add, return_info,
+                     ws=None):
     """Add the photons' long-range voxel means (when ``add``) and return as asked."""
     if add and xyz.shape[0] > 0:
         t0 = time.perf_counter()
+        work = None if ws is None else ws.array("acc", out.shape, np.float64, zero=True)
         long = long_range_on_grid(origin, h, out.shape, xyz, decays, nuclide=str(nuclide),
-                                  density_g_cm3=float(density))
+                                  density_g_cm3=float(density), out=work)
         # the interpolated smooth field may dip below 0 by its round-off where it is ~0
         # (within R1 of isolated spheres, where the betas dominate by orders of magnitude)
-        info["long_range_negative_min_Gy"] = float(min(long.min(), 0.0))
-        np.maximum(long, 0.0, out=long)
-        out += long
+        info["long_range_negative_min_Gy"] = min(gk.add_positive_part(out, long), 0.0)
+        del long, work
         info["times_s"]["photons_long_range"] = time.perf_counter() - t0
         info["times_s"]["total"] = info["times_s"].get("total", 0.0) + info["times_s"][
             "photons_long_range"]
@@ -309,7 +319,7 @@ def _coarse_choice(coarse_factor, n, n_full, shape, h, r_cut, max_fft_bytes, deg
     return cfac
 
 
-def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info, allow_single):
+def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info, allow_single, ws):
     """Levels 3-4 (see :func:`dose_on_grid`): coarse long range and tail. The coarse level is
     tried in float32 when ``allow_single`` and every block of REACH_BLOCK^3 coarse nodes holds
     a source (dense sources; elsewhere the smallest dose is too small against its round-off):
@@ -327,25 +337,26 @@ def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info, allo
     single = allow_single and blocks_all_occupied(cidx, nc, g0, REACH_BLOCK)
     coarse = np.zeros(nc)
     info["coarse_tiles"], err = coarse_level(coarse, g0, xyz, decays, cidx, origin, m * h,
-                                             gkern.coarse, "quart", max_fft_bytes, single)
+                                             gkern.coarse, "quart", max_fft_bytes, single, ws)
     info["coarse_halfwidth"] = gkern.coarse_halfwidth.tolist()
     info["coarse_precision"] = "double"
-    upsample_add(coarse, m, out, "cubic")
     times["coarse"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     mt = TAIL_COARSEN * m
     tail = np.zeros(tuple(int(v) for v in (shp - 1) // mt + 4))
     tidx = gk.node_index(xyz, origin, 1.0 / (mt * h), 0.0)
     info["tail_tiles"] = coarse_level(tail, g0, xyz, decays, tidx, origin, mt * h, gkern.tail,
-                                      "cic", max_fft_bytes)[0]
-    upsample_add(tail, mt, out, "linear")
+                                      "cic", max_fft_bytes, ws=ws)[0]
     times["tail"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    upsample_add(coarse, m, out, "cubic", (tail, mt, "linear"))
+    times["upsample"] = time.perf_counter() - t0
     if not single:
         return None
     return coarse, cidx, err * upsample_lebesgue(m, "cubic")
 
 
-def _settle_coarse(out, attempt, xyz, decays, origin, h, gkern, max_fft_bytes, info):
+def _settle_coarse(out, attempt, xyz, decays, origin, h, gkern, max_fft_bytes, info, ws):
     """Keep the float32 coarse level when its round-off bound E is at most SINGLE_REL_TOL of
     the smallest dose of the grid so far (levels 1, 3, 4 minus E: a lower bound of the total,
     every level being >= 0), else replace it by the float64 one. Returns the round-off left
@@ -363,7 +374,7 @@ def _settle_coarse(out, attempt, xyz, decays, origin, h, gkern, max_fft_bytes, i
     m = gkern.coarse_factor
     coarse = np.zeros(coarse32.shape)
     coarse_level(coarse, -np.ones(3, np.int64), xyz, decays, cidx, origin, m * h, gkern.coarse,
-                 "quart", max_fft_bytes)
+                 "quart", max_fft_bytes, ws=ws)
     coarse -= coarse32
     upsample_add(coarse, m, out, "cubic")
     info["coarse_precision"] = "double (single rejected)"
@@ -379,7 +390,7 @@ REACH_BLOCK = 8
 
 
 def _moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, allow_single,
-                  coarse_err=0.0):
+                  coarse_err, ws):
     """Level 2 (see :func:`dose_on_grid`), added last: in float32 when its round-off estimate
     (:func:`dosimetry.grid_fft.single_error_estimate`) is at most SINGLE_REL_TOL of the
     smallest dose already in ``out`` (levels 1, 3, 4: a lower bound of the total) over the
@@ -391,7 +402,7 @@ def _moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, 
     times = info["times_s"]
     if allow_single:
         t0 = time.perf_counter()
-        reach = _reach_map(idx, gkern.moment_halfwidth, out.shape)
+        reach = reach_map(idx, gkern.moment_halfwidth, out.shape, REACH_BLOCK)
         smallest = gk.min_reached(out, reach, REACH_BLOCK) - coarse_err
         err, binning = single_error_estimate(decays, idx, gkern, out.shape, max_fft_bytes)
         info["single_error_rel"] = err / smallest + binning if smallest > 0 else math.inf
@@ -399,26 +410,12 @@ def _moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, info, 
         if info["single_error_rel"] <= SINGLE_REL_TOL:
             info["fine_tiles"] = moment_level(out, xyz, decays, idx, origin, h, gkern,
                                               max_fft_bytes, times, single=True, reach=reach,
-                                              block=REACH_BLOCK)
+                                              block=REACH_BLOCK, ws=ws)
             info["fft_precision"] = "single"
             return
         info["fft_precision"] = "double (single rejected)"
     info["fine_tiles"] = moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes,
-                                      times)
-
-
-def _reach_map(idx, kmax, shape):
-    """Blocks of REACH_BLOCK^3 voxels that hold a voxel within Chebyshev distance kmax of a
-    source's voxel (boolean, one entry per block)."""
-    b = REACH_BLOCK
-    shp = np.array(shape, dtype=np.int64)
-    grow = kmax // b + 1  # |v - s| <= K  =>  block distance <= K // b + 1
-    nb = -(-shp // b)
-    occ = block_occupancy(idx, -grow * b, -kmax, shp + kmax, b, nb + 2 * grow)
-    reach = maximum_filter(occ.view(np.uint8), size=tuple(int(v) for v in 2 * grow + 1),
-                           mode="constant")
-    return np.ascontiguousarray(reach[grow[0]:grow[0] + nb[0], grow[1]:grow[1] + nb[1],
-                                      grow[2]:grow[2] + nb[2]].astype(np.bool_))
+                                      times, ws=ws)
 
 
 def _near_level(out, xyz, decays, idx, origin, h, gkern, times):

@@ -11,14 +11,17 @@ import time
 import numba
 import numpy as np
 from scipy import fft as sfft
+from scipy.ndimage import maximum_filter
 
 from dosimetry import _grid_kernels as gk
-from dosimetry._fft import irfftn_overwrite
+from dosimetry._fft import irfftn_overwrite, rfftn_into
+from dosimetry._workspace import Workspace
 from dosimetry.grid_kernel import (COARSE_STEP_MAX, SPLIT_R1, SPLIT_R2, TAIL_R1,
                                    moment_degrees)
 
 __all__ = ["moment_level", "single_error_estimate", "coarse_level", "upsample_add",
-           "upsample_lebesgue", "block_occupancy", "blocks_all_occupied", "auto_coarse_factor",
+           "upsample_lebesgue", "block_occupancy", "blocks_all_occupied", "reach_map",
+           "auto_coarse_factor",
            "slabs",
            "fft_budget_tiles"]
 
@@ -210,12 +213,14 @@ def single_error_estimate(decays, idx, gkern, n_out, max_fft_bytes):
 
 
 def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, single=False,
-                 reach=None, block=8):
+                 reach=None, block=8, ws=None):
     """out += sum_k M_k (*) c_k: the far field of the fine level (see :func:`dose_on_grid`);
     ``single``: moment grids, FFTs and spectrum sums in float32 (round-off:
     :func:`single_error_estimate`); ``reach`` (one boolean per ``block``^3 voxels): added only
-    in the blocks marked. Returns the number of tiles."""
+    in the blocks marked; ``ws``: the :class:`dosimetry._workspace.Workspace` whose buffers
+    "acc", "spec" and "grid" hold the FFT arrays. Returns the number of tiles."""
     real, cplx = (np.float32, np.complex64) if single else (np.float64, np.complex128)
+    ws = Workspace() if ws is None else ws
     kmax = gkern.moment_halfwidth
     n_out = np.array(out.shape, dtype=np.int64)
     inv_h = 1.0 / h
@@ -230,10 +235,12 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
             continue
         xs, ds = np.ascontiguousarray(xyz[sel]), np.ascontiguousarray(decays[sel])
         shp = tuple(int(v) for v in lens)
-        acc = np.zeros((shp[0], shp[1], shp[2] // 2 + 1), dtype=cplx)
+        half = (shp[0], shp[1], shp[2] // 2 + 1)
+        acc = ws.array("acc", half, cplx)  # set by the first moment
+        spec = ws.array("spec", half, cplx)
         order, bstart = gk.plane_blocks(xs, origin, inv_h, int(lo[0]), shp[0],
                                         4 * _fft_workers())
-        buf = np.zeros(shp, dtype=real)  # one moment grid, reused
+        buf = ws.array("grid", shp, real, zero=True)  # one moment grid, reused
         for k, (dx, dy, dz) in enumerate(degs):
             t0 = time.perf_counter()
             key = (k, shp)
@@ -244,21 +251,23 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
             gk.bin_moment(xs, ds, origin, inv_h, lo, int(dx), int(dy), int(dz), order, bstart, buf)
             times["binning"] += time.perf_counter() - t0
             t0 = time.perf_counter()
-            # the input is kept (r2c cannot work in place): only the sources' voxels are reset
-            spec = sfft.rfftn(buf, workers=_fft_workers(), overwrite_x=False)
+            # r2c keeps its input: only the sources' voxels are reset afterwards
+            rfftn_into(buf, spec, _fft_workers())
             gk.clear_source_voxels(xs, origin, inv_h, lo, order, bstart, buf)
             times["fft"] += time.perf_counter() - t0
             t0 = time.perf_counter()
             nodd = int(dx % 2 + dy % 2 + dz % 2)
             ph = (1.0, 0.0) if nodd == 0 else (0.0, -1.0) if nodd == 1 else \
                 (-1.0, 0.0) if nodd == 2 else (0.0, 1.0)
-            gk.accumulate_spectrum(acc, spec, spectra[key][0], bool(dx % 2), bool(dy % 2), *ph)
-            del spec
+            gk.accumulate_spectrum(acc, spec, spectra[key][0], bool(dx % 2), bool(dy % 2), *ph,
+                                   k == 0)
             times["multiply"] += time.perf_counter() - t0
+        ws.mark_clean("grid")
         del buf
         t0 = time.perf_counter()
-        res = irfftn_overwrite(acc, shp, _fft_workers())
-        del acc
+        # the real result fits in the half spectrum's buffer, no longer needed
+        res = irfftn_overwrite(acc, shp, _fft_workers(), out=_real_view(spec, shp, real))
+        del acc, spec
         o = a
         if reach is None:
             out[o[0]:o[0] + t_here[0], o[1]:o[1] + t_here[1], o[2]:o[2] + t_here[2]] += \
@@ -273,8 +282,14 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
     return count
 
 
+def _real_view(cplx_arr, shape, real):
+    """The first prod(shape) reals of a C-contiguous complex array's memory, as ``shape``."""
+    n = int(np.prod(shape))
+    return cplx_arr.reshape(-1).view(real)[:n].reshape(shape)
+
+
 def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning,
-                 max_fft_bytes, single=False):
+                 max_fft_bytes, single=False, ws=None):
     """out_c[i - g0] += sum over sources of decays * sum_c w_c * kernel(i - c), by FFT tiles.
 
     Nodes with global index i sit at origin + i * step; each source spreads over the nodes
@@ -283,8 +298,10 @@ def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning
     symmetric). ``single``: the binned grid is rounded to float32 and convolved in float32.
     Returns (number of tiles, E [Gy]): E estimates the float32 round-off in any node (0 in
     float64), the FFT term of :func:`single_error_estimate` with the binned grid B for the
-    moment grid, plus u ||B||_1 max|kernel| for the rounding of B.
+    moment grid, plus u ||B||_1 max|kernel| for the rounding of B. ``ws``: the
+    :class:`dosimetry._workspace.Workspace` whose buffers "acc" and "spec" hold the FFT arrays.
     """
+    ws = Workspace() if ws is None else ws
     kmax = np.array(octant.shape, dtype=np.int64) - 1
     n_out = np.array(out_c.shape, dtype=np.int64)
     inv_step = 1.0 / np.asarray(step, dtype=float)
@@ -302,7 +319,9 @@ def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning
             continue
         if spec_k is None or spec_k[0] != tuple(lens):
             spec_k = (tuple(lens),) + _cached_octant_spectrum(octant, lens)
-        buf = np.zeros(tuple(int(v) for v in lens))
+        shp = tuple(int(v) for v in lens)
+        half = (shp[0], shp[1], shp[2] // 2 + 1)
+        buf = ws.array("acc", shp, np.float64, zero=True)
         xs, ds = np.ascontiguousarray(xyz[sel]), np.ascontiguousarray(decays[sel])
         if binning == "quart":
             order = gk.stable_order(np.ascontiguousarray(node_idx[sel, 0]))
@@ -314,11 +333,17 @@ def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning
             norm1, norm2 = gk.norms_1_2(buf)
             err = max(err, _fft_roundoff(norm2, spec_k[2], float(np.prod(lens)))
                       + U_SINGLE * norm1 * float(octant.max()))
-            buf = buf.astype(np.float32)
-        spec = sfft.rfftn(buf, workers=_fft_workers(), overwrite_x=True)
+            buf32 = ws.array("spec", shp, np.float32)
+            gk.copy_cast(buf, buf32)
+            # the spectrum goes where the float64 grid was, the result where buf32 was
+            buf, res = buf32, buf32
+            spec = rfftn_into(buf, ws.array("acc", half, np.complex64), _fft_workers())
+        else:
+            spec = rfftn_into(buf, ws.array("spec", half, np.complex128), _fft_workers())
+            res = buf
         del buf
         gk.scale_spectrum(spec, spec_k[1])
-        res = irfftn_overwrite(spec, lens, _fft_workers())
+        res = irfftn_overwrite(spec, lens, _fft_workers(), out=res)
         del spec
         o = a - g0
         out_c[o[0]:o[0] + t_here[0], o[1]:o[1] + t_here[1], o[2]:o[2] + t_here[2]] += \
@@ -352,6 +377,20 @@ def block_occupancy(idx, origin, lo, hi, block, shape):
     return occ
 
 
+def reach_map(idx, kmax, shape, block):
+    """Blocks of ``block``^3 voxels that hold a voxel within Chebyshev distance kmax of a
+    source's voxel (boolean, one entry per block)."""
+    b = block
+    shp = np.array(shape, dtype=np.int64)
+    grow = kmax // b + 1  # |v - s| <= K  =>  block distance <= K // b + 1
+    nb = -(-shp // b)
+    occ = block_occupancy(idx, -grow * b, -kmax, shp + kmax, b, nb + 2 * grow)
+    reach = maximum_filter(occ.view(np.uint8), size=tuple(int(v) for v in 2 * grow + 1),
+                           mode="constant")
+    return np.ascontiguousarray(reach[grow[0]:grow[0] + nb[0], grow[1]:grow[1] + nb[1],
+                                      grow[2]:grow[2] + nb[2]].astype(np.bool_))
+
+
 def blocks_all_occupied(node_idx, n_nodes, g0, block):
     """Whether every block of ``block``^3 nodes of a grid of ``n_nodes`` nodes (global index
     of node 0: ``g0``) holds at least one of the nodes ``node_idx`` (N x 3)."""
@@ -368,14 +407,23 @@ def upsample_lebesgue(m, kind):
     return lam
 
 
-def upsample_add(coarse, m, out, kind):
-    b0, w0 = _upsample_weights(int(m[0]), out.shape[0], kind)
-    b1, w1 = _upsample_weights(int(m[1]), out.shape[1], kind)
-    b2, w2 = _upsample_weights(int(m[2]), out.shape[2], kind)
-    c1 = gk.upsample0(coarse, b0, w0, out.shape[0])
-    c2 = gk.upsample1(c1, b1, w1, out.shape[1])
-    del c1
-    gk.upsample2_add(c2, b2, w2, out)
+def upsample_add(coarse, m, out, kind, second=None):
+    """out += the interpolation of node values ``coarse`` (step ``m`` voxels per axis,
+    weights of ``kind``) at the voxel centres; ``second``: another (coarse, m, kind), added in
+    the same pass over ``out``."""
+    parts = [(coarse, m, kind)] + ([] if second is None else [second])
+    rows = []
+    for c, mm, kd in parts:
+        b0, w0 = _upsample_weights(int(mm[0]), out.shape[0], kd)
+        b1, w1 = _upsample_weights(int(mm[1]), out.shape[1], kd)
+        c1 = gk.upsample0(c, b0, w0, out.shape[0])
+        rows.append((gk.upsample1(c1, b1, w1, out.shape[1]),)
+                    + _upsample_weights(int(mm[2]), out.shape[2], kd))
+        del c1
+    if len(rows) == 1:
+        gk.upsample2_add(*rows[0], out)
+    else:
+        gk.upsample2_add_two(*rows[0], *rows[1], out)
 
 
 def auto_coarse_factor(shape, h, r_cut, near_voxels, max_fft_bytes, degree):

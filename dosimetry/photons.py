@@ -272,20 +272,22 @@ def long_range_at_points(points_mm, sphere_xyz_mm, decays, *, nuclide: str,
 
 
 def long_range_on_grid(origin_mm, spacing_mm, shape, sphere_xyz_mm, decays, *, nuclide: str,
-                       density_g_cm3: float, max_nodes: float = MAX_LONG_RANGE_NODES):
+                       density_g_cm3: float, max_nodes: float = MAX_LONG_RANGE_NODES,
+                       out=None):
     """Voxel-mean long-range photon dose on a regular grid [Gy] (zeros without photons).
 
     Parameters as for :func:`long_range_at_points`, with the grid given by the centre of voxel
-    (0, 0, 0), the voxel size [mm] and the shape.
+    (0, 0, 0), the voxel size [mm] and the shape; ``out``: an array of zeros of ``shape`` to
+    write the result into (else a new one).
     """
     shape = tuple(int(v) for v in shape)
     src = np.asarray(sphere_xyz_mm, dtype=float).reshape(-1, 3)
+    out = np.zeros(shape) if out is None else out
     if src.shape[0] == 0 or not _nuclide_has_photons(nuclide):
-        return np.zeros(shape)
+        return out
     g0 = np.broadcast_to(np.asarray(origin_mm, dtype=float), (3,))
     gs = np.broadcast_to(np.asarray(spacing_mm, dtype=float), (3,))
     lo, hi = g0 - 0.5 * gs, g0 + gs * (np.array(shape) - 0.5)
-    out = np.zeros(shape)
     half = 0.5 * float(np.linalg.norm(gs))  # voxel means: the kernel reaches half a diagonal
     for kernel, reach, step, t_lo, t_hi in _levels(nuclide, float(density_g_cm3), lo - half,
                                                    hi + half, src, max_nodes):

@@ -31,7 +31,7 @@ from dosimetry import radiobiology as rb
 from dosimetry.constants import J_PER_MEV, LIVER_DENSITY_G_CM3, LOBULE_BALL_RADIUS_MM
 from dosimetry.crossfire import decays_complete, dose_at_points
 from dosimetry.decay import dose_constant as dose_constant_value, get_nuclide
-from dosimetry.grid import dose_on_grid
+from dosimetry.grid import dose_on_grid, release_workspace
 from dosimetry.lobule import dose_in_balls
 from dosimetry.photons import absorbed_energy_per_decay_MeV
 from sim.dose.compartments import (NORMAL, OUTSIDE, UNTREATED, Compartments,
@@ -131,6 +131,7 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
                 density_g_cm3=density_g_cm3)
     e_kernel_J = absorbed_energy_per_decay_MeV(nuclide, float(density_g_cm3)) * J_PER_MEV
     dose, energy_matrix = _dose_by_source(xyz, act, scode, comp, grid, e_kernel_J)
+    release_workspace()  # the grid mode's FFT work arrays are not needed after this stage
     met = _compartment_metrics(dose, comp, nuclide, rbp, whole_liver_mass_kg)
     lob_radius = float(lobule_radius_mm or LOBULE_BALL_RADIUS_MM)
     term = np.flatnonzero(tree.is_terminal)
