@@ -198,43 +198,61 @@ def bin_quart(xyz, decays, slab_start, origin, inv_step, start, out):
     x node and grouped in slabs of 5 nodes (CSR ``slab_start``); slabs of one parity write
     disjoint x ranges, so each parity runs in parallel.
     """
-    nx, ny, nz = out.shape
     nslab = slab_start.size - 1
     for parity in range(2):
         for sb in prange((nslab - parity + 1) // 2):
             slab = 2 * sb + parity
-            wx = np.empty(5)
-            wy = np.empty(5)
-            wz = np.empty(5)
+            w = np.empty((3, 5))
             for s in range(slab_start[slab], slab_start[slab + 1]):
-                ux = (xyz[s, 0] - origin[0]) * inv_step[0]
-                uy = (xyz[s, 1] - origin[1]) * inv_step[1]
-                uz = (xyz[s, 2] - origin[2]) * inv_step[2]
-                ix = int(math.floor(ux + 0.5))
-                iy = int(math.floor(uy + 0.5))
-                iz = int(math.floor(uz + 0.5))
-                bx = ix - 2 - start[0]
-                by = iy - 2 - start[1]
-                bz = iz - 2 - start[2]
-                if bx + 4 < 0 or bx >= nx or by + 4 < 0 or by >= ny or bz + 4 < 0 or bz >= nz:
-                    continue
-                _quart_weights(ux - ix, wx)
-                _quart_weights(uy - iy, wy)
-                _quart_weights(uz - iz, wz)
-                dec = decays[s]
-                for a in range(5):
-                    xa = bx + a
-                    if xa < 0 or xa >= nx:
-                        continue
-                    for b in range(5):
-                        yb = by + b
-                        if yb < 0 or yb >= ny:
-                            continue
-                        wab = dec * wx[a] * wy[b]
-                        for c in range(5):
-                            zc = bz + c
-                            if zc >= 0 and zc < nz:
-                                out[xa, yb, zc] += wab * wz[c]
+                _spread_quart(xyz, decays, s, origin, inv_step, start, w, out)
+
+
+@njit(cache=True, parallel=True)
+def bin_quart_chunks(xyz, decays, origin, inv_step, out):
+    """:func:`bin_quart` (start 0) of unsorted sources: chunk c of ``out.shape[0]`` equal
+    chunks of the sources (in input order) is spread into ``out[c]``, in parallel; the sum
+    over axis 0 is the binned grid (the same for any number of threads)."""
+    n = xyz.shape[0]
+    nchunk = out.shape[0]
+    start = np.zeros(3, np.int64)
+    for c in prange(nchunk):
+        w = np.empty((3, 5))
+        for s in range(c * n // nchunk, (c + 1) * n // nchunk):
+            _spread_quart(xyz, decays, s, origin, inv_step, start, w, out[c])
+
+
+@njit(cache=True, inline="always")
+def _spread_quart(xyz, decays, s, origin, inv_step, start, w, out):
+    """out += source s spread over its 5 x 5 x 5 nodes (see :func:`bin_quart`)."""
+    nx, ny, nz = out.shape
+    ux = (xyz[s, 0] - origin[0]) * inv_step[0]
+    uy = (xyz[s, 1] - origin[1]) * inv_step[1]
+    uz = (xyz[s, 2] - origin[2]) * inv_step[2]
+    ix = int(math.floor(ux + 0.5))
+    iy = int(math.floor(uy + 0.5))
+    iz = int(math.floor(uz + 0.5))
+    bx = ix - 2 - start[0]
+    by = iy - 2 - start[1]
+    bz = iz - 2 - start[2]
+    if bx + 4 < 0 or bx >= nx or by + 4 < 0 or by >= ny or bz + 4 < 0 or bz >= nz:
+        return
+    _quart_weights(ux - ix, w[0])
+    _quart_weights(uy - iy, w[1])
+    _quart_weights(uz - iz, w[2])
+    dec = decays[s]
+    for a in range(5):
+        xa = bx + a
+        if xa < 0 or xa >= nx:
+            continue
+        for b in range(5):
+            yb = by + b
+            if yb < 0 or yb >= ny:
+                continue
+            wab = dec * w[0, a] * w[1, b]
+            for c in range(5):
+                zc = bz + c
+                if zc >= 0 and zc < nz:
+                    out[xa, yb, zc] += wab * w[2, c]
 
 
 @njit(cache=True, inline="always")
@@ -666,6 +684,32 @@ def stable_order(keys):
         order[counts[j]] = s
         counts[j] += 1
     return order
+
+
+@njit(cache=True)
+def bounding_box(xyz):
+    """(min, max) per axis of the rows of ``xyz`` (N x 3, N >= 1)."""
+    lo = xyz[0].copy()
+    hi = xyz[0].copy()
+    for s in range(1, xyz.shape[0]):
+        for a in range(3):
+            v = xyz[s, a]
+            if v < lo[a]:
+                lo[a] = v
+            elif v > hi[a]:
+                hi[a] = v
+    return lo, hi
+
+
+@njit(cache=True, parallel=True)
+def points_in_box(xyz, lo, hi):
+    """Mask of the rows of ``xyz`` (N x 3) with lo <= xyz <= hi on every axis."""
+    n = xyz.shape[0]
+    ok = np.empty(n, np.bool_)
+    for s in prange(n):
+        ok[s] = (lo[0] <= xyz[s, 0] <= hi[0] and lo[1] <= xyz[s, 1] <= hi[1]
+                 and lo[2] <= xyz[s, 2] <= hi[2])
+    return ok
 
 
 @njit(cache=True, parallel=True)

@@ -120,6 +120,11 @@ def _kernel_octant(kernel, kmax, h, r_cut_mm, box_mm, shape):
     return octant
 
 
+#: Chunks of sources binned in parallel by :func:`_node_field` (fixed, so that the float32
+#: sums do not depend on the number of threads).
+BIN_CHUNKS = 4
+
+
 def _node_field(lo_mm, hi_mm, src, w, kernel, r_cut_mm, h, box_mm):
     """Field on the nodes covering [lo, hi] with 2 nodes of interpolation margin: (field,
     origin of node 0)."""
@@ -129,16 +134,19 @@ def _node_field(lo_mm, hi_mm, src, w, kernel, r_cut_mm, h, box_mm):
     n_out = (hi - lo).astype(np.int64)
     origin = lo * h
     # sources matter within r_cut of the node box; bin them with their 2-node Lagrange reach
-    keep = np.all((src >= origin - (kmax + 3) * h) & (src <= (hi + kmax + 3) * h), axis=1)
-    src, w = src[keep], w[keep]
+    keep = gk.points_in_box(src, origin - (kmax + 3) * h, (hi + kmax + 3) * h)
+    if not keep.all():
+        src, w = np.ascontiguousarray(src[keep]), np.ascontiguousarray(w[keep])
     start = -(kmax + 3)
-    n_src = n_out + 2 * (kmax + 3)
+    n_src = (n_out + 2 * (kmax + 3)).astype(np.int64)
     # even FFT sizes: the even kernel's spectrum is then the DCT-I of its octant (1/8 memory)
     lens = [2 * sfft.next_fast_len(int(n + 2 * kmax + 2) // 2, real=True) for n in n_src]
     buf = np.zeros(lens, dtype=np.float32)
-    # one slab: the sources in input order, as a serial loop would add them
-    gk.bin_quart(src, w, np.array([0, src.shape[0]]), origin + start * h, np.full(3, 1.0 / h),
-              np.zeros(3, np.int64), buf[:n_src[0], :n_src[1], :n_src[2]])
+    # BIN_CHUNKS chunks of the sources in input order, binned in parallel and summed
+    parts = np.zeros((BIN_CHUNKS,) + tuple(int(v) for v in n_src), dtype=np.float32)
+    gk.bin_quart_chunks(src, w, origin + start * h, np.full(3, 1.0 / h), parts)
+    np.sum(parts, axis=0, out=buf[:n_src[0], :n_src[1], :n_src[2]])
+    del parts
     octant = _kernel_octant(kernel, kmax, h, r_cut_mm, box_mm, [n // 2 + 1 for n in lens])
     workers = max(1, numba.get_num_threads())
     s_oct = sfft.dctn(octant, type=1, workers=workers).astype(np.float32)

@@ -36,6 +36,7 @@ import math
 import numpy as np
 from scipy.interpolate import make_smoothing_spline
 
+from dosimetry import _grid_kernels as gk
 from dosimetry.constants import J_PER_MEV
 from dosimetry.kernel_model import DoseKernel
 from dosimetry.kernels import load_kernel, load_photon_kernel
@@ -213,11 +214,11 @@ def _levels(nuclide, density_g_cm3, lo, hi, src, max_nodes):
     just beyond the beta range, for the targets within R4 of the sources' box. The far level
     carries P w w', smooth on the scale R4 - R3, on a step of (R4 - R3) / 4. A level is skipped
     when no source-target distance reaches it; a grid larger than ``max_nodes`` gets a larger
-    step (less accurate: the step is reported by :func:`long_range_levels`).
+    step (less accurate; the steps used are those this function returns).
     """
     r1, r2 = split_radii_mm(nuclide, density_g_cm3)
     r3, r4 = _far_split_mm(nuclide, density_g_cm3)
-    s_lo, s_hi = src.min(axis=0), src.max(axis=0)
+    s_lo, s_hi = gk.bounding_box(np.ascontiguousarray(src, dtype=np.float64))
     out = []
     for level, start, stop, step in (("medium", r1, r4, _STEP_OF_RAMP * (r2 - r1)),
                                      ("far", r3, None, _STEP_OF_RAMP * (r4 - r3))):
