@@ -175,7 +175,8 @@ def dose_on_grid(sphere_xyz_mm, sphere_activity_Bq, *, origin_mm, spacing_mm, sh
     Memory: the FFT work arrays of the largest tile (three buffers, 0.4 GB for 256^3 at
     100 um in float32) are kept between calls, so that repeated calls do not pay their page
     faults again (``dosimetry._workspace``; buffers a call did not need are freed after it);
-    :func:`release_workspace` frees them. Calls from several threads at once are safe (the
+    :func:`release_workspace` frees them (the pipeline does after each call: kept, they add to
+    the peak of the work done in between). Calls from several threads at once are safe (the
     others get private arrays).
 
     Energy: the near table and the kernels use E(r) of the shell table, so sum(dose x voxel

@@ -131,7 +131,6 @@ def compute_dose(tree, sphere_xyz_mm, sphere_activity_Bq, *, nuclide="Y-90", spa
                 density_g_cm3=density_g_cm3)
     e_kernel_J = absorbed_energy_per_decay_MeV(nuclide, float(density_g_cm3)) * J_PER_MEV
     dose, energy_matrix = _dose_by_source(xyz, act, scode, comp, grid, e_kernel_J)
-    release_workspace()  # the grid mode's FFT work arrays are not needed after this stage
     met = _compartment_metrics(dose, comp, nuclide, rbp, whole_liver_mass_kg)
     lob_radius = float(lobule_radius_mm or LOBULE_BALL_RADIUS_MM)
     term = np.flatnonzero(tree.is_terminal)
@@ -184,7 +183,7 @@ def _dose_by_source(xyz, act, scode, comp, grid, e_kernel_J):
     up to the exact dose.
     """
     nuclide = grid["nuclide"]
-    dose = dose_on_grid(xyz, act, **grid)
+    dose = _grid_dose(xyz, act, grid)
     sources = sorted(set(np.unique(scode).tolist()))
     if not sources:
         return dose, {}
@@ -195,12 +194,21 @@ def _dose_by_source(xyz, act, scode, comp, grid, e_kernel_J):
         sel = scode == src
         if src == largest:
             continue
-        part = dose_on_grid(xyz[sel], act[sel], degree=1, **grid)
+        part = _grid_dose(xyz[sel], act[sel], grid, degree=1)
         rest -= part
         energy_matrix[int(src)] = _energy_row(part, comp, act[sel], nuclide, e_kernel_J)
     energy_matrix[int(largest)] = _energy_row(rest, comp, act[scode == largest], nuclide,
                                               e_kernel_J)
     return dose, energy_matrix
+
+
+def _grid_dose(xyz, act, grid, **extra):
+    """dose_on_grid, then its kept FFT work arrays freed: between the stage's calls other
+    arrays (the dose, its remainder) are alive, and keeping both raised the default run's peak
+    memory by 0.35 GB (2.09 -> 2.44 GB) and saved no measurable time."""
+    dose = dose_on_grid(xyz, act, **grid, **extra)
+    release_workspace()
+    return dose
 
 
 def _energy_row(part, comp, act, nuclide, e_kernel_J) -> dict:
