@@ -252,15 +252,16 @@ def moment_level(out, xyz, decays, idx, origin, h, gkern, max_fft_bytes, times, 
             times["binning"] += time.perf_counter() - t0
             t0 = time.perf_counter()
             # r2c keeps its input: only the sources' voxels are reset afterwards
-            rfftn_into(buf, spec, _fft_workers())
+            spec_m = rfftn_into(buf, spec, _fft_workers())
             gk.clear_source_voxels(xs, origin, inv_h, lo, order, bstart, buf)
             times["fft"] += time.perf_counter() - t0
             t0 = time.perf_counter()
             nodd = int(dx % 2 + dy % 2 + dz % 2)
             ph = (1.0, 0.0) if nodd == 0 else (0.0, -1.0) if nodd == 1 else \
                 (-1.0, 0.0) if nodd == 2 else (0.0, 1.0)
-            gk.accumulate_spectrum(acc, spec, spectra[key][0], bool(dx % 2), bool(dy % 2), *ph,
-                                   k == 0)
+            gk.accumulate_spectrum(acc, spec_m, spectra[key][0], bool(dx % 2), bool(dy % 2),
+                                   *ph, k == 0)
+            del spec_m
             times["multiply"] += time.perf_counter() - t0
         ws.mark_clean("grid")
         del buf
