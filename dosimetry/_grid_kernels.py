@@ -28,7 +28,6 @@ References
 """
 import math
 
-import numba
 import numpy as np
 from numba import njit, prange
 
@@ -889,19 +888,14 @@ def upsample2_add(a, base, w, out):
                                  + w[i, 2] * a[p, q, j + 2] + w[i, 3] * a[p, q, j + 3])
 
 
-@njit(cache=True, parallel=True)
-def upsample2_add_two(a, base_a, w_a, b, base_b, w_b, out):
-    """As :func:`upsample2_add` for two arrays at once (one pass over ``out``)."""
-    n_out = out.shape[2]
-    for p in prange(a.shape[0]):
-        for q in range(a.shape[1]):
-            for i in range(n_out):
-                j = base_a[i]
-                k = base_b[i]
-                out[p, q, i] += (w_a[i, 0] * a[p, q, j] + w_a[i, 1] * a[p, q, j + 1]
-                                 + w_a[i, 2] * a[p, q, j + 2] + w_a[i, 3] * a[p, q, j + 3]
-                                 + w_b[i, 0] * b[p, q, k] + w_b[i, 1] * b[p, q, k + 1]
-                                 + w_b[i, 2] * b[p, q, k + 2] + w_b[i, 3] * b[p, q, k + 3])
+def separable_add(a, bases, weights, out):
+    """out += the interpolation of node values ``a`` at the points of a regular grid, one axis
+    at a time: along axis d, output i takes ``weights[d][i, q]`` x node ``bases[d][i] + q``,
+    q = 0..3 (:func:`upsample0`, :func:`upsample1`, :func:`upsample2_add`)."""
+    c1 = upsample0(a, bases[0], weights[0], out.shape[0])
+    c2 = upsample1(c1, bases[1], weights[1], out.shape[1])
+    del c1
+    upsample2_add(c2, bases[2], weights[2], out)
 
 
 @njit(cache=True, parallel=True)

@@ -350,7 +350,8 @@ def _coarse_levels(out, xyz, decays, origin, h, gkern, max_fft_bytes, info, allo
                                       "cic", max_fft_bytes, ws=ws)[0]
     times["tail"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    upsample_add(coarse, m, out, "cubic", (tail, mt, "linear"))
+    upsample_add(coarse, m, out, "cubic")
+    upsample_add(tail, mt, out, "linear")
     times["upsample"] = time.perf_counter() - t0
     if not single:
         return None

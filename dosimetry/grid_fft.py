@@ -334,18 +334,18 @@ def coarse_level(out_c, g0, xyz, decays, node_idx, origin, step, octant, binning
             norm1, norm2 = gk.norms_1_2(buf)
             err = max(err, _fft_roundoff(norm2, spec_k[2], float(np.prod(lens)))
                       + U_SINGLE * norm1 * float(octant.max()))
-            buf32 = ws.array("spec", shp, np.float32)
-            gk.copy_cast(buf, buf32)
-            # the spectrum goes where the float64 grid was, the result where buf32 was
-            buf, res = buf32, buf32
-            spec = rfftn_into(buf, ws.array("acc", half, np.complex64), _fft_workers())
+            grid = ws.array("spec", shp, np.float32)
+            gk.copy_cast(buf, grid)
+            # the spectrum goes where the float64 grid was
+            spec = rfftn_into(grid, ws.array("acc", half, np.complex64), _fft_workers())
         else:
-            spec = rfftn_into(buf, ws.array("spec", half, np.complex128), _fft_workers())
-            res = buf
+            grid = buf
+            spec = rfftn_into(grid, ws.array("spec", half, np.complex128), _fft_workers())
         del buf
         gk.scale_spectrum(spec, spec_k[1])
-        res = irfftn_overwrite(spec, lens, _fft_workers(), out=res)
-        del spec
+        # the result goes where the transformed grid was
+        res = irfftn_overwrite(spec, lens, _fft_workers(), out=grid)
+        del spec, grid
         o = a - g0
         out_c[o[0]:o[0] + t_here[0], o[1]:o[1] + t_here[1], o[2]:o[2] + t_here[2]] += \
             res[kmax[0]:kmax[0] + t_here[0], kmax[1]:kmax[1] + t_here[1],
@@ -408,23 +408,11 @@ def upsample_lebesgue(m, kind):
     return lam
 
 
-def upsample_add(coarse, m, out, kind, second=None):
+def upsample_add(coarse, m, out, kind):
     """out += the interpolation of node values ``coarse`` (step ``m`` voxels per axis,
-    weights of ``kind``) at the voxel centres; ``second``: another (coarse, m, kind), added in
-    the same pass over ``out``."""
-    parts = [(coarse, m, kind)] + ([] if second is None else [second])
-    rows = []
-    for c, mm, kd in parts:
-        b0, w0 = _upsample_weights(int(mm[0]), out.shape[0], kd)
-        b1, w1 = _upsample_weights(int(mm[1]), out.shape[1], kd)
-        c1 = gk.upsample0(c, b0, w0, out.shape[0])
-        rows.append((gk.upsample1(c1, b1, w1, out.shape[1]),)
-                    + _upsample_weights(int(mm[2]), out.shape[2], kd))
-        del c1
-    if len(rows) == 1:
-        gk.upsample2_add(*rows[0], out)
-    else:
-        gk.upsample2_add_two(*rows[0], *rows[1], out)
+    weights of ``kind``) at the voxel centres."""
+    bw = [_upsample_weights(int(m[d]), out.shape[d], kind) for d in range(3)]
+    gk.separable_add(coarse, [v[0] for v in bw], [v[1] for v in bw], out)
 
 
 def auto_coarse_factor(shape, h, r_cut, near_voxels, max_fft_bytes, degree):

@@ -91,10 +91,7 @@ def _interpolate_grid_add(field, origin, inv_h, g_origin, g_step, out):
         t = u - j
         base.append(j - 1)
         wts.append(gk.cubic_lagrange_weights(t))
-    c1 = gk.upsample0(np.ascontiguousarray(field, dtype=float), base[0], wts[0], out.shape[0])
-    c2 = gk.upsample1(c1, base[1], wts[1], out.shape[1])
-    del c1
-    gk.upsample2_add(c2, base[2], wts[2], out)
+    gk.separable_add(np.ascontiguousarray(field, dtype=float), base, wts, out)
 
 
 def _kernel_octant(kernel, kmax, h, r_cut_mm, box_mm, shape):
