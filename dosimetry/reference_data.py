@@ -13,6 +13,11 @@ References
        2019;46:5284 (Y-90: 99.5-99.7 % of the emitted energy within 11 mm); data: Zenodo record
        2564036, file 90Y_64.10H_beta.io_processed.csv, transcribed in
        ``data/reference_graves2019_Y-90_water.csv`` (see its header).
+.. [4] Gimenez-Alventosa V, Gimenez Gomez V, Oliver S. PenRed: an extensible and parallel
+       Monte-Carlo framework for radiation transport based on PENELOPE. Comput Phys Commun
+       2021;267:108065 (PENELOPE-2018 physics; Salvat F, PENELOPE-2018, OECD/NEA 2019). Y-90 and
+       1 / 2 MeV electron kernels in ICRU-90 water computed with it for taresim (run parameters
+       in the headers of ``data/reference_penelope_*.csv``).
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["PUBLISHED_MONO_X", "PUBLISHED_MONO_J", "PUBLISHED_MONO_X90", "PUBLISHED_FRACTIONS",
-           "graves2019_y90"]
+           "graves2019_y90", "penelope_y90", "penelope_mono"]
 
 #: Scaled point kernels J(x) = 4 pi rho r^2 r0 D(r) / E0 (x = r / r0, r0 = CSDA range) of
 #: monoenergetic electrons in water at x = 0.1, 0.2, ..., 0.9: ETRAN (Berger's code, as tabulated
@@ -48,6 +53,12 @@ PUBLISHED_FRACTIONS = {
 }
 
 
+def _read_table(name):
+    path = Path(__file__).resolve().parent / "data" / name
+    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")][1:]
+    return np.array([[float(v) if v else np.nan for v in ln.split(",")] for ln in rows])
+
+
 @lru_cache(maxsize=1)
 def graves2019_y90():
     """The Y-90 point kernel of Graves et al. 2019 [3]_ in water (beta spectrum, bremsstrahlung
@@ -59,7 +70,37 @@ def graves2019_y90():
         Shells (0.1 mm to 100 mm, 1 mm to 372 mm), energy per decay in each [MeV] and its
         published relative uncertainty (NaN beyond 12 mm, where not transcribed).
     """
-    path = Path(__file__).resolve().parent / "data" / "reference_graves2019_Y-90_water.csv"
-    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")][1:]
-    d = np.array([[float(v) if v else np.nan for v in ln.split(",")] for ln in rows])
+    d = _read_table("reference_graves2019_Y-90_water.csv")
     return d[:, 0], d[:, 1], d[:, 2], d[:, 3]
+
+
+@lru_cache(maxsize=1)
+def penelope_y90():
+    """The Y-90 beta point kernel in ICRU-90 water from PENELOPE-2018 physics (PenRed) [4]_.
+
+    Same ICRP-107 spectrum (cubic spline) as taresim's kernel, bremsstrahlung photons
+    transported, 5e6 histories; ``data/reference_penelope_Y-90_water.csv``.
+
+    Returns
+    -------
+    r_inner_mm, r_outer_mm, energy_MeV_per_decay, rel_unc : ndarray
+        0.05 mm shells to 14 mm, energy per decay in each [MeV], 1-sigma relative uncertainty.
+    """
+    d = _read_table("reference_penelope_Y-90_water.csv")
+    return d[:, 0], d[:, 1], d[:, 2], d[:, 3]
+
+
+def penelope_mono(energy_MeV: float):
+    """Point kernel of monoenergetic electrons (1 or 2 MeV) in ICRU-90 water, PENELOPE-2018 [4]_.
+
+    Returns
+    -------
+    r_inner_mm, r_outer_mm, energy_MeV_per_history, rel_unc : ndarray
+        0.02 mm shells to 12 mm, 2e6 histories; ``data/reference_penelope_mono_water.csv``.
+    """
+    d = _read_table("reference_penelope_mono_water.csv")
+    sel = np.isclose(d[:, 0], float(energy_MeV))
+    if not np.any(sel):
+        raise ValueError(f"energy_MeV must be one of {sorted(set(d[:, 0]))}, got {energy_MeV}")
+    d = d[sel]
+    return d[:, 1], d[:, 2], d[:, 3], d[:, 4]

@@ -29,14 +29,32 @@ def _bands(k, edges):
 
 def test_r2d_within_2_percent_to_6_mm(kernels):
     # Issue target: within 2 % up to 6 mm. Measured with the shipped tables (kernel MC 2.1):
-    # within 0.9 % up to 5 mm, -1.7 % at 5-5.5 mm and -2.1 % in the 5.5-6 mm band (statistical
-    # uncertainty of both tables together 0.2 % per band), so the last band is held to 3 % and
-    # the shortfall is reported in docs/kernels.md rather than hidden.
+    # within 0.9 % up to 5 mm, -1.7 % at 5-5.5 mm and -2.1 % in the 5.5-6 mm band (batch
+    # statistical uncertainty of the two tables together ~0.3 % per band). PENELOPE-2018 with
+    # the same spectrum and ICRU-90 water gives -2.0 % in that band and the same trough at
+    # 3.5-7.5 mm (test_kernel_penelope.py compares us with it: within 0.4 % to 6 mm), so the
+    # last band is held to 2.5 % and the difference is reported in docs/kernels.md.
     ours, graves = kernels
     edges = np.arange(0.0, 6.001, 0.5)
     ratio = _bands(ours, edges) / _bands(graves, edges)
     assert np.all(np.abs(ratio[:-1] - 1) < 0.02), ratio
-    assert abs(ratio[-1] - 1) < 0.03, ratio
+    assert abs(ratio[-1] - 1) < 0.025, ratio
+
+
+def test_graves_trough_is_shared_by_penelope(kernels):
+    # our deviation from Graves at 3.5-7 mm (0.5 mm bands: -0.8 ... -2.1 %) equals
+    # PENELOPE-2018's (-0.7 ... -2.0 %): measured within 0.5 % in every band, held to 1 % (at
+    # 7-8 mm we lie ~1 %
+    # above PENELOPE; see test_kernel_penelope.py)
+    from dosimetry.reference_data import penelope_y90
+    ours, graves = kernels
+    ri, ro, e, _ = penelope_y90()
+    pen = DoseKernel("Y-90 (PENELOPE-2018)", ri, ro, e, density_g_cm3=1.0)
+    edges = np.arange(3.5, 7.001, 0.5)
+    g = _bands(graves, edges)
+    ours_dev, pen_dev = _bands(ours, edges) / g - 1, _bands(pen, edges) / g - 1
+    assert np.all(pen_dev < -0.005), pen_dev  # the reference codes themselves differ here
+    assert np.all(np.abs(ours_dev - pen_dev) < 0.01), (ours_dev, pen_dev)
 
 
 def test_r2d_within_5_percent_6_to_10_mm(kernels):
