@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from dosimetry.kernel_plot import plot_kernel
+from dosimetry.kernel_plot import REFERENCE_KERNELS, plot_kernel, plot_kernel_references
 from dosimetry.kernels import load_kernel
 from dosimetry.voxel_s import kernel_report
 from sim import pipeline
@@ -133,22 +133,31 @@ def cmd_kernel(args) -> int:
                          voxel_mm=check_option("--voxel-mm", KernelOptions, "voxel_mm",
                                                args.voxel_mm))
     check_output(args.plot, "--plot", FIG_SUFFIXES)
+    check_output(args.compare, "--compare", FIG_SUFFIXES)
     try:
         out = kernel_report(args.nuclide, voxel_mm=opts.voxel_mm,
                             density_g_cm3=opts.density_g_cm3)
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(f"--nuclide {args.nuclide}: {exc}") from None
+    if args.compare and out["nuclide"] not in REFERENCE_KERNELS:
+        raise UserError(f"--compare: independent reference kernels exist for "
+                        f"{', '.join(REFERENCE_KERNELS)} only, not {out['nuclide']}")
     if args.plot:
         fig, _ = plot_kernel(load_kernel(args.nuclide, density_g_cm3=opts.density_g_cm3))
         fig.savefig(args.plot, dpi=130)
         out["plot"] = str(args.plot)
+    if args.compare:
+        # the references are water kernels: compared at 1 g/cm^3 whatever --density says
+        plot_kernel_references(load_kernel(args.nuclide, photons=True)).savefig(args.compare, dpi=130)
+        out["compare_plot"] = str(args.compare)
     if args.json:
         print_json(out)
         return 0
     con = console()
     print_kernel_report(con, out)
-    if args.plot:
-        con.print(f"wrote {args.plot}")
+    for path in (args.plot, args.compare):
+        if path:
+            con.print(f"wrote {path}")
     return 0
 
 

@@ -150,6 +150,9 @@ def _kernel(sub):
     p.add_argument("--density", type=float, default=1.06,
                    help="medium density [g/cm3] (default 1.06, liver; 1.04: ICRU soft tissue)")
     p.add_argument("--plot", metavar="FILE.png", help="draw r^2 D(r) with published points")
+    p.add_argument("--compare", metavar="FILE.png",
+                   help="draw the water kernel against independent Monte Carlo kernels "
+                        "(PENELOPE-2018, Graves et al. 2019; Y-90 only)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=c.cmd_kernel)
 

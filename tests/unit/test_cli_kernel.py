@@ -23,3 +23,14 @@ def test_kernel_json_with_voxels(capsys):
 def test_kernel_bad_nuclide(capsys):
     assert main(["kernel", "--nuclide", "Xx-1"]) == 2
     assert "--nuclide" in capsys.readouterr().err
+
+
+def test_kernel_compare_figure(tmp_path, capsys):
+    out = tmp_path / "cmp.png"
+    assert main(["kernel", "--compare", str(out), "--json"]) == 0
+    assert out.stat().st_size > 10_000
+    assert json.loads(capsys.readouterr().out)["compare_plot"] == str(out)
+    # Ho-166 has no independent reference here: one clean error, nothing written
+    bad = tmp_path / "ho.png"
+    assert main(["kernel", "--nuclide", "Ho-166", "--compare", str(bad)]) == 2
+    assert "--compare" in capsys.readouterr().err and not bad.exists()

@@ -242,3 +242,27 @@ def test_plot_kernel(y90):
     labels = [h.get_label() for h in ax2.lines]
     assert any("ETRAN" in lab for lab in labels) and "test point" in labels
     plt.close(fig2)
+
+
+def test_plot_kernel_references():
+    import matplotlib.pyplot as plt
+
+    from dosimetry.kernel_plot import plot_kernel_references
+    from dosimetry.reference_data import penelope_y90
+
+    k = load_kernel("Y-90", photons=True)
+    fig = plot_kernel_references(k, band_mm=1.0, r_max_mm=6.0)
+    top, bot = fig.axes
+    assert [t.get_text() for t in top.get_legend().get_texts()][0] == "this work"
+    # the plotted ratio of the PENELOPE series is the band energy ratio of the two tables
+    ri, ro, e, _ = penelope_y90()
+    edges = np.arange(0.0, 6.001, 1.0)
+    ref = np.diff(np.interp(edges, np.concatenate(([0.0], ro)), np.concatenate(([0.0], np.cumsum(e)))))
+    expected = 100 * (np.diff(k.energy_within_MeV(edges)) / ref - 1)
+    series = bot.containers[0]  # errorbar container of the first reference (PENELOPE)
+    np.testing.assert_allclose(series.lines[0].get_ydata(), expected, rtol=1e-9, atol=1e-12)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no independent reference"):
+        plot_kernel_references(load_kernel("Ho-166", photons=True))
+    with pytest.raises(ValueError, match="1 g/cm"):
+        plot_kernel_references(load_kernel("Y-90", density_g_cm3=1.06, photons=True))

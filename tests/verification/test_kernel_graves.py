@@ -28,7 +28,7 @@ def _bands(k, edges):
 
 
 def test_r2d_within_2_percent_to_6_mm(kernels):
-    # Issue target: within 2 % up to 6 mm. Measured with the shipped tables (kernel MC 2.1):
+    # Target: within 2 % up to 6 mm. Measured with the shipped tables (kernel MC 2.1):
     # within 0.9 % up to 5 mm, -1.7 % at 5-5.5 mm and -2.1 % in the 5.5-6 mm band (batch
     # statistical uncertainty of the two tables together ~0.3 % per band). PENELOPE-2018 with
     # the same spectrum and ICRU-90 water gives -2.0 % in that band and the same trough at

@@ -41,7 +41,7 @@ def test_r2d_within_1_percent_to_6_mm(kernels):
 
 
 def test_r2d_within_3_percent_6_to_10_mm(kernels):
-    # measured: +0.3, +1.0, +0.8, -1.3 % in 1 mm bands (issue target 5 %); the 9-10 mm band
+    # measured: +0.3, +1.0, +0.8, -1.3 % in 1 mm bands (target 5 %); the 9-10 mm band
     # holds 0.1 % of the energy and has ~1 % statistical uncertainty
     ours, pen = kernels
     edges = np.arange(6.0, 10.001, 1.0)
