@@ -101,7 +101,7 @@ def test_range(name, r_estar_mm):
 
 def test_x90_and_ordering():
     y, h = load_kernel("Y-90"), load_kernel("Ho-166")
-    # loose bounds; the published check of the Y-90 shape is tests/verification/test_kernel_graves.py
+    # loose bounds; the published check of the Y-90 shape is tests/verification/test_kernel_references.py
     assert 5.3 < y.x90_mm() < 5.5
     assert 3.75 < h.x90_mm() < 4.05
     for r in (1.0, 2.0, 5.0):
