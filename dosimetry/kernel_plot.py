@@ -145,7 +145,8 @@ def plot_kernel_references(kernel, *, band_mm: float = 0.5, r_max_mm: float = 10
     References
     ----------
     .. [1] Graves SA, Flynn RT, Hyer DE. Med Phys 2019;46:5284.
-    .. [3] Gimenez-Alventosa V et al. Comput Phys Commun 2021;267:108065 (PenRed).
+    .. [2] Gimenez-Alventosa V et al. Comput Phys Commun 2021;267:108065 (PenRed, PENELOPE-2018
+           physics; the kernel was computed with it for taresim).
     """
     refs = REFERENCE_KERNELS.get(kernel.nuclide)
     if refs is None:
