@@ -11,16 +11,16 @@ References
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
+from dosimetry.data_tables import read_table
 from dosimetry.electron_stopping import M_WATER_G_MOL, N_A, WATER_ATOMS, kinematics as _kinematics
 
 __all__ = ["seltzer_berger_water", "bremsstrahlung_sb", "SB_KAPPA"]
 
 #: Seltzer-Berger scaled bremsstrahlung cross sections of H and O ([13]_), data/seltzer_berger_H_O.csv.
-_SB_FILE = Path(__file__).resolve().parent / "data" / "seltzer_berger_H_O.csv"
+_SB_FILE = "seltzer_berger_H_O.csv"
 #: Reduced photon energies kappa = k / T of the Seltzer-Berger tables.
 SB_KAPPA = np.array([0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65,
                      0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.97, 0.99, 0.995, 0.999, 0.9995,
@@ -42,14 +42,13 @@ def seltzer_berger_water():
     c_mb : ndarray, shape (M, 30)
         C(T, kappa) at :data:`SB_KAPPA` [mb].
     """
-    rows = [ln for ln in _SB_FILE.read_text().splitlines() if ln and not ln.startswith("#")][1:]
-    data = np.array([[float(v) for v in ln.split(",")] for ln in rows])
+    data = read_table(_SB_FILE)
     t = np.unique(data[:, 1])
     c = np.zeros((t.size, SB_KAPPA.size))
     for z, count in WATER_ATOMS:
         sel = data[:, 0] == z
         if not np.array_equal(data[sel, 1], t):
-            raise ValueError(f"{_SB_FILE.name}: energy grids of H and O differ")
+            raise ValueError(f"{_SB_FILE}: energy grids of H and O differ")
         c += count * z * z * data[sel, 2:]
     c.setflags(write=False)
     return t, c

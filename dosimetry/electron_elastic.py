@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
 
 import numpy as np
 
+from dosimetry.data_tables import read_table
 from dosimetry.electron_stopping import (A0_CM, ALPHA, ELECTRONS_PER_G, HBARC_MEV_CM, I_WATER_EV,
                                           M_WATER_G_MOL, MEC2_MEV, N_A, R_E_CM, WATER_ATOMS,
                                           collision_stopping_power, kinematics as _kinematics,
@@ -154,9 +154,7 @@ _LN_U = np.linspace(math.log(1e-16), math.log(2.0), 3201)
 @functools.lru_cache(maxsize=1)
 def _elsepa_table():
     """Rows of ``data/elsepa_water_penelope2018.csv`` (read once)."""
-    path = Path(__file__).resolve().parent / "data" / "elsepa_water_penelope2018.csv"
-    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")][1:]
-    d = np.array([[float(v) for v in ln.split(",")] for ln in rows])
+    d = read_table("elsepa_water_penelope2018.csv")
     d.setflags(write=False)
     return d
 

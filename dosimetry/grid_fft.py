@@ -21,9 +21,7 @@ from dosimetry.grid_kernel import (COARSE_STEP_MAX, SPLIT_R1, SPLIT_R2, TAIL_R1,
 
 __all__ = ["moment_level", "single_error_estimate", "coarse_level", "upsample_add",
            "upsample_lebesgue", "block_occupancy", "blocks_all_occupied", "reach_map",
-           "auto_coarse_factor",
-           "slabs",
-           "fft_budget_tiles"]
+           "auto_coarse_factor", "slabs", "fft_budget_tiles"]
 
 
 def _fft_workers() -> int:

@@ -53,17 +53,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 import math
-from pathlib import Path
 
 import numpy as np
 
+from dosimetry.data_tables import read_table
 from dosimetry.electron_physics import MEC2_MEV, N_A, A0_CM
 
 __all__ = ["xcom_water", "photon_mass_coefficients", "nist126_water", "form_factor_sq_water",
            "PhotonTables", "build_photon_tables", "PROC_COH", "PROC_INCOH", "PROC_PHOTO",
            "PROC_PAIR", "PHOTON_CUTOFF_MEV", "HC_MEV_CM"]
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
 #: Rows of :attr:`PhotonTables.table`: total, coherent, incoherent, photoelectric, pair [1/cm].
 PROC_TOTAL, PROC_COH, PROC_INCOH, PROC_PHOTO, PROC_PAIR = 0, 1, 2, 3, 4
 #: Photon transport cut-off [MeV] (the lowest XCOM energy).
@@ -87,9 +86,7 @@ def xcom_water():
     molar_mass : float
         2 A_H + A_O of the XCOM files [g/mol].
     """
-    path = DATA_DIR / "xcom_H_O.csv"
-    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")][1:]
-    d = np.array([[float(v) for v in ln.split(",")] for ln in rows])
+    d = read_table("xcom_H_O.csv")
     k = d[:, 0]
     h, o = d[:, 1:6], d[:, 6:11]
     mol = 2.0 * h + o
@@ -144,9 +141,7 @@ def nist126_water():
     -------
     (k_mev, mu_rho_cm2_g, mu_en_rho_cm2_g) : tuple of ndarray
     """
-    path = DATA_DIR / "nist126_water.csv"
-    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")][1:]
-    d = np.array([[float(v) for v in ln.split(",")] for ln in rows])
+    d = read_table("nist126_water.csv")
     return d[:, 0], d[:, 1], d[:, 2]
 
 

@@ -22,9 +22,9 @@ References
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
-
 import numpy as np
+
+from dosimetry.data_tables import read_table
 
 __all__ = ["PUBLISHED_MONO_X", "PUBLISHED_MONO_J", "PUBLISHED_MONO_X90", "PUBLISHED_FRACTIONS",
            "graves2019_y90", "penelope_y90", "penelope_mono"]
@@ -53,12 +53,6 @@ PUBLISHED_FRACTIONS = {
 }
 
 
-def _read_table(name):
-    path = Path(__file__).resolve().parent / "data" / name
-    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")][1:]
-    return np.array([[float(v) if v else np.nan for v in ln.split(",")] for ln in rows])
-
-
 @lru_cache(maxsize=1)
 def graves2019_y90():
     """The Y-90 point kernel of Graves et al. 2019 [3]_ in water (beta spectrum, bremsstrahlung
@@ -70,7 +64,7 @@ def graves2019_y90():
         Shells (0.1 mm to 100 mm, 1 mm to 372 mm), energy per decay in each [MeV] and its
         published relative uncertainty (NaN beyond 12 mm, where not transcribed).
     """
-    d = _read_table("reference_graves2019_Y-90_water.csv")
+    d = read_table("reference_graves2019_Y-90_water.csv")
     return d[:, 0], d[:, 1], d[:, 2], d[:, 3]
 
 
@@ -86,7 +80,7 @@ def penelope_y90():
     r_inner_mm, r_outer_mm, energy_MeV_per_decay, rel_unc : ndarray
         0.05 mm shells to 14 mm, energy per decay in each [MeV], 1-sigma relative uncertainty.
     """
-    d = _read_table("reference_penelope_Y-90_water.csv")
+    d = read_table("reference_penelope_Y-90_water.csv")
     return d[:, 0], d[:, 1], d[:, 2], d[:, 3]
 
 
@@ -98,7 +92,7 @@ def penelope_mono(energy_MeV: float):
     r_inner_mm, r_outer_mm, energy_MeV_per_history, rel_unc : ndarray
         0.02 mm shells to 12 mm, 2e6 histories; ``data/reference_penelope_mono_water.csv``.
     """
-    d = _read_table("reference_penelope_mono_water.csv")
+    d = read_table("reference_penelope_mono_water.csv")
     sel = np.isclose(d[:, 0], float(energy_MeV))
     if not np.any(sel):
         raise ValueError(f"energy_MeV must be one of {sorted(set(d[:, 0]))}, got {energy_MeV}")
